@@ -1,0 +1,359 @@
+/**
+ * The local Apache Kafka broker: use one that is already reachable, else start the same broker with
+ * Docker Compose, else from Maven Central jars with Java and Maven. `down` stops only what `up` started:
+ * what was started is recorded in `.cache/broker/state.json`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const KAFKA_VERSION = '4.1.2';
+/** Fixed so a data folder formatted once keeps working across restarts (same as docker-compose.yml). */
+export const CLUSTER_ID = 'kSrvLsLocalBroker00001A';
+
+const ROOT = resolve(__dirname, '..');
+const CACHE = join(ROOT, '.cache');
+const STATE_DIR = join(CACHE, 'broker');
+const STATE_FILE = join(STATE_DIR, 'state.json');
+const LOG_FILE = join(STATE_DIR, 'broker.log');
+const DATA_DIR = join(STATE_DIR, 'data');
+const LIBS_DIR = join(CACHE, `kafka-${KAFKA_VERSION}`, 'libs');
+const LIBS_COMPLETE = join(LIBS_DIR, '.complete');
+
+export type BrokerMode = 'docker' | 'jar';
+
+interface BrokerState {
+  mode: BrokerMode;
+  address: string;
+  pid?: number;
+  startedAt: string;
+}
+
+export interface UpResult {
+  /** true when this call started a broker (and `down` should stop it) */
+  started: boolean;
+  mode: BrokerMode | 'existing';
+  address: string;
+}
+
+export class BrokerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokerError';
+  }
+}
+
+type Say = (line: string) => void;
+const defaultSay: Say = (line) => process.stderr.write(`[broker] ${line}\n`);
+
+/** The first address of KAFKA_BROKERS (default 127.0.0.1:9092): where the local broker listens. */
+export function brokerAddress(env: NodeJS.ProcessEnv = process.env): { host: string; port: number; address: string } {
+  const first = (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0]!.trim();
+  const match = /^(.+):(\d{1,5})$/.exec(first);
+  if (!match) throw new BrokerError(`KAFKA_BROKERS must be host:port[,host:port…], got "${env.KAFKA_BROKERS}"`);
+  return { host: match[1]!, port: Number(match[2]), address: first };
+}
+
+/** A Kafka broker accepts connections on its listener only once it is unfenced, so a TCP connect is a readiness test. */
+export function isReachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host, port });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+function readState(): BrokerState | undefined {
+  if (!existsSync(STATE_FILE)) return undefined;
+  try {
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as BrokerState;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(state: BrokerState): void {
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+}
+
+function clearState(): void {
+  rmSync(STATE_FILE, { force: true });
+}
+
+/** True when pid is alive AND is the java process this project started (pids get reused). */
+function isOurJavaBroker(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('kafka.Kafka') && cmdline.includes(STATE_DIR);
+  } catch {
+    // no /proc (macOS): fall back to "the pid exists"
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function commandWorks(command: string, args: string[], timeoutMs = 10_000): boolean {
+  const result = spawnSync(command, args, { stdio: 'ignore', timeout: timeoutMs });
+  return result.status === 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitReachable(host: string, port: number, timeoutMs: number, stillAlive: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await isReachable(host, port, 500)) return;
+    if (!stillAlive()) throw new BrokerError('the broker process exited during start-up');
+    await sleep(250);
+  }
+  throw new BrokerError(`the broker did not accept connections on ${host}:${port} within ${timeoutMs / 1000} s`);
+}
+
+function chooseMode(env: NodeJS.ProcessEnv): BrokerMode {
+  const forced = env.BROKER_MODE;
+  if (forced && forced !== 'auto') {
+    if (forced !== 'docker' && forced !== 'jar')
+      throw new BrokerError(`BROKER_MODE must be auto, docker or jar, got "${forced}"`);
+    return forced;
+  }
+  if (commandWorks('docker', ['info'], 15_000) && commandWorks('docker', ['compose', 'version'])) return 'docker';
+  if (commandWorks('java', ['-version']) && commandWorks('mvn', ['-v'])) return 'jar';
+  throw new BrokerError(
+    'no Kafka broker is reachable and none can be started here.\n' +
+      '  Install ONE of:\n' +
+      '    - Docker (with the compose plugin) and start its engine, or\n' +
+      '    - Java 17+ and Maven 3.6+ (the broker jars are then fetched from Maven Central),\n' +
+      '  or point KAFKA_BROKERS at a running broker.',
+  );
+}
+
+/** Start a broker unless one is reachable at KAFKA_BROKERS. Idempotent. */
+export async function up(env: NodeJS.ProcessEnv = process.env, say: Say = defaultSay): Promise<UpResult> {
+  const { host, port, address } = brokerAddress(env);
+  const state = readState();
+  if (await isReachable(host, port)) {
+    if (state && (state.mode === 'docker' || isOurJavaBroker(state.pid))) {
+      say(`already running at ${address} (${state.mode}, started by npm run broker -- up)`);
+      return { started: false, mode: state.mode, address };
+    }
+    say(`using the broker already running at ${address} (not started by this project; down leaves it alone)`);
+    return { started: false, mode: 'existing', address };
+  }
+  if (state?.mode === 'jar' && isOurJavaBroker(state.pid)) {
+    // started by an earlier `up` that is still coming up (or a broker that hangs): wait, never start twice
+    say(`waiting for the jar broker started earlier (pid ${state.pid})`);
+    await waitReachable(host, port, 90_000, () => isOurJavaBroker(state.pid));
+    return { started: false, mode: 'jar', address };
+  }
+  if (state) clearState(); // a stale record: the broker it names is gone
+
+  const mode = chooseMode(env);
+  const started = Date.now();
+  if (mode === 'docker') {
+    say(`starting Apache Kafka ${KAFKA_VERSION} with Docker Compose on ${address}`);
+    const result = spawnSync('docker', ['compose', 'up', '-d', '--wait', 'kafka'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...env, KAFKA_PORT: String(port) },
+    });
+    if (result.status !== 0) throw new BrokerError('docker compose up failed (see its output above)');
+    writeState({ mode, address, startedAt: new Date().toISOString() });
+    await waitReachable(host, port, 60_000, () => true);
+  } else {
+    await ensureJars(say);
+    const pid = await startJarBroker(host, port, say);
+    writeState({ mode, address, pid, startedAt: new Date().toISOString() });
+  }
+  say(`ready at ${address} (${mode}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { started: true, mode, address };
+}
+
+/** Stop the broker `up` started, if any. Never touches a broker this project did not start. */
+export async function down(env: NodeJS.ProcessEnv = process.env, say: Say = defaultSay): Promise<boolean> {
+  const state = readState();
+  if (!state) {
+    say('nothing to stop: no broker was started by npm run broker -- up');
+    return false;
+  }
+  if (state.mode === 'docker') {
+    say('stopping the Docker Compose broker');
+    spawnSync('docker', ['compose', 'down'], { cwd: ROOT, stdio: 'inherit', env });
+  } else if (isOurJavaBroker(state.pid)) {
+    say(`stopping the jar broker (pid ${state.pid})`);
+    process.kill(state.pid!, 'SIGTERM'); // Kafka shuts down cleanly on SIGTERM
+    const deadline = Date.now() + 30_000;
+    while (isOurJavaBroker(state.pid) && Date.now() < deadline) await sleep(200);
+    if (isOurJavaBroker(state.pid)) {
+      say('the broker did not stop within 30 s; killing it');
+      process.kill(state.pid!, 'SIGKILL');
+    }
+  } else {
+    say(`the broker recorded as pid ${state.pid} is no longer running`);
+  }
+  clearState();
+  return true;
+}
+
+export async function status(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { host, port, address } = brokerAddress(env);
+  const reachable = await isReachable(host, port);
+  const state = readState();
+  const owner = state
+    ? `started by this project (${state.mode}${state.pid ? `, pid ${state.pid}` : ''}, since ${state.startedAt})`
+    : 'not started by this project';
+  return `${address}: ${reachable ? 'reachable' : 'NOT reachable'}; ${owner}`;
+}
+
+export function logs(follow: boolean): void {
+  const state = readState();
+  if (state?.mode === 'docker') {
+    spawnSync('docker', ['compose', 'logs', ...(follow ? ['-f'] : []), 'kafka'], { cwd: ROOT, stdio: 'inherit' });
+    return;
+  }
+  if (!existsSync(LOG_FILE)) throw new BrokerError(`no broker log yet (${LOG_FILE})`);
+  spawnSync('tail', ['-n', '200', ...(follow ? ['-f'] : []), LOG_FILE], { stdio: 'inherit' });
+}
+
+/**
+ * Resolve the broker's runtime classpath from Maven Central into .cache/ (git-ignored), once.
+ * Maven's own transfer lines are summarised into a progress line so a first run does not look stuck.
+ */
+async function ensureJars(say: Say): Promise<void> {
+  if (existsSync(LIBS_COMPLETE)) return;
+  mkdirSync(LIBS_DIR, { recursive: true });
+  say(`resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${LIBS_DIR} (first run only)`);
+  const started = Date.now();
+  const mvn = spawn(
+    'mvn',
+    ['-B', '-f', join(ROOT, 'broker', 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${LIBS_DIR}`],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let files = 0;
+  let kilobytes = 0;
+  let lastPrinted = 0;
+  const transcript: string[] = [];
+  const onLine = (line: string) => {
+    transcript.push(line);
+    // e.g. "Downloaded from central: https://…/kafka_2.13-4.1.2.jar (6.6 MB at 12 MB/s)"
+    const m = /^\[INFO\] Downloaded from [^:]+: \S+ \(([\d.]+) (B|kB|MB)/.exec(line);
+    if (!m) return;
+    files += 1;
+    kilobytes += Number(m[1]) * (m[2] === 'MB' ? 1024 : m[2] === 'kB' ? 1 : 1 / 1024);
+    const text = `downloading: ${files} files, ${(kilobytes / 1024).toFixed(1)} MB`;
+    if (process.stderr.isTTY) process.stderr.write(`\r[broker] ${text}`);
+    else if (Date.now() - lastPrinted > 2000) {
+      say(text);
+      lastPrinted = Date.now();
+    }
+  };
+  let pending = '';
+  const feed = (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    lines.forEach(onLine);
+  };
+  mvn.stdout.on('data', feed);
+  mvn.stderr.on('data', feed);
+  const code: number = await new Promise((r) => mvn.on('close', (c) => r(c ?? 1)));
+  if (process.stderr.isTTY && files > 0) process.stderr.write('\n');
+  if (code !== 0) {
+    process.stderr.write(transcript.slice(-30).join('\n') + '\n');
+    throw new BrokerError(`Maven could not resolve the Kafka jars (exit ${code}); its last lines are above`);
+  }
+  writeFileSync(LIBS_COMPLETE, new Date().toISOString());
+  say(
+    `jars ready: ${files} files downloaded (${(kilobytes / 1024).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+function serverProperties(host: string, port: number): string {
+  const controllerPort = port + 1;
+  return [
+    '# written by broker/broker.ts: the same settings as docker-compose.yml',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${host}:${controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    'inter.broker.listener.name=PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${DATA_DIR}`,
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
+
+async function startJarBroker(host: string, port: number, say: Say): Promise<number> {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const propertiesFile = join(STATE_DIR, 'server.properties');
+  writeFileSync(propertiesFile, serverProperties(host, port));
+  const classpath = `${LIBS_DIR}/*`;
+
+  // Formatting is needed once per data folder; keep the data (topics, committed offsets) across
+  // restarts, like a container's volume. A folder formatted for another cluster id is wiped.
+  const meta = join(DATA_DIR, 'meta.properties');
+  if (!existsSync(meta) || !readFileSync(meta, 'utf8').includes(`cluster.id=${CLUSTER_ID}`)) {
+    rmSync(DATA_DIR, { recursive: true, force: true });
+    const format = spawnSync(
+      'java',
+      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', propertiesFile],
+      { encoding: 'utf8' },
+    );
+    if (format.status !== 0) {
+      throw new BrokerError(`formatting the broker storage failed:\n${format.stdout}${format.stderr}`);
+    }
+  }
+
+  say(`starting Apache Kafka ${KAFKA_VERSION} from jars on ${host}:${port} (log: ${LOG_FILE})`);
+  const logFd = openSync(LOG_FILE, 'a');
+  const child = spawn(
+    'java',
+    [
+      '-Xms512m',
+      '-Xmx512m',
+      '-XX:+UseG1GC',
+      `-Dlog4j2.configurationFile=${join(ROOT, 'broker', 'log4j2.properties')}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      propertiesFile,
+    ],
+    { cwd: ROOT, detached: true, stdio: ['ignore', logFd, logFd] },
+  );
+  closeSync(logFd);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  child.unref();
+  try {
+    await waitReachable(host, port, 90_000, () => !exited);
+  } catch (error) {
+    if (!exited) process.kill(child.pid!, 'SIGKILL');
+    const tail = readFileSync(LOG_FILE, 'utf8').split('\n').slice(-25).join('\n');
+    throw new BrokerError(`${(error as Error).message}. Last lines of ${LOG_FILE}:\n${tail}`);
+  }
+  return child.pid!;
+}
+
+// exported for tests of the tooling itself
+export const paths = { ROOT, STATE_FILE, LOG_FILE, DATA_DIR, LIBS_DIR };

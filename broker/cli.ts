@@ -1,0 +1,43 @@
+/**
+ * npm run broker -- up | down | status | logs [--follow]
+ * See broker/broker.ts for how a broker is chosen: reachable at KAFKA_BROKERS, else Docker, else jars.
+ */
+import { parseArgs } from 'node:util';
+import { BrokerError, down, logs, status, up } from './broker';
+
+const USAGE = 'usage: npm run broker -- up | down | status | logs [--follow]';
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { follow: { type: 'boolean', short: 'f', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command] = positionals;
+  if (values.help || positionals.length !== 1) {
+    console.log(USAGE);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  switch (command) {
+    case 'up':
+      await up();
+      return;
+    case 'down':
+      await down();
+      return;
+    case 'status':
+      console.log(await status());
+      return;
+    case 'logs':
+      logs(values.follow);
+      return;
+    default:
+      console.error(`unknown command "${command}"\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`[broker] ${error instanceof BrokerError ? error.message : String((error as Error)?.stack ?? error)}`);
+  process.exitCode = 1;
+});

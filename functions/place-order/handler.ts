@@ -1,0 +1,10 @@
+import { jsonHttpHandler } from '../../lib/http/handler';
+import { jsonResponse } from '../../lib/http/middleware';
+import { OrderInputSchema } from '../../lib/orders/order';
+import { placeOrder } from '../../lib/orders/place-order';
+
+/** POST /orders: validate the order, publish `order.placed` to `orders`, answer 202 with its id. */
+export const handler = jsonHttpHandler(OrderInputSchema, async (event, { publisher }) => {
+  const { orderId, messageId } = await placeOrder(event.body, { publisher, correlationId: event.correlationId });
+  return jsonResponse(202, { orderId, messageId, correlationId: event.correlationId });
+});

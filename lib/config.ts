@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+export const AUTH_MODES = ['none', 'scram', 'iam'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+const intMs = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((s, ctx) => {
+      const n = Number(s);
+      if (!/^\d+$/.test(s.trim()) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((s) => s === 'true' || s === '1');
+
+const ENV_SCHEMA = z
+  .object({
+    KAFKA_BROKERS: z
+      .string({ error: 'is required: comma-separated host:port list, e.g. 127.0.0.1:9092' })
+      .transform((s) => s.split(',').map((b) => b.trim()))
+      .refine((list) => list.length > 0 && list.every((b) => BROKER.test(b)), {
+        message: 'must be a comma-separated host:port list, e.g. 127.0.0.1:9092',
+      }),
+    KAFKA_CLIENT_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 characters of letters, digits, . _ -')
+      .default('kafka-serverless'),
+    KAFKA_AUTH: z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}` }).default('none'),
+    KAFKA_SSL: bool(false),
+    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+    KAFKA_CONNECTION_TIMEOUT_MS: intMs(1000, 100, 60_000),
+    KAFKA_REQUEST_TIMEOUT_MS: intMs(5000, 100, 300_000),
+    /** how long an HTTP function waits for the broker to acknowledge a publish before answering 503 */
+    PUBLISH_TIMEOUT_MS: intMs(5000, 100, 28_000),
+    MAX_BODY_BYTES: intMs(64 * 1024, 1, 6 * 1024 * 1024),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.KAFKA_AUTH === 'scram') {
+      for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when KAFKA_AUTH=scram' });
+      }
+    }
+  });
+
+export interface Config {
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    auth: AuthMode;
+    ssl: boolean;
+    sasl?: { username: string; password: string };
+    connectionTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
+  publishTimeoutMs: number;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+}
+
+/**
+ * Read and validate the whole configuration from environment variables. Pure: pass the environment in.
+ * Every problem is reported at once, each naming its variable.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ * config.kafka.brokers; // ['127.0.0.1:9092']
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // empty strings count as unset, as a shell user expects from `FOO= cmd`
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ENV_SCHEMA.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      auth: e.KAFKA_AUTH,
+      // IAM auth on MSK is only offered over TLS
+      ssl: e.KAFKA_SSL || e.KAFKA_AUTH === 'iam',
+      sasl:
+        e.KAFKA_AUTH === 'scram' ? { username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! } : undefined,
+      connectionTimeoutMs: e.KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
+    },
+    publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}

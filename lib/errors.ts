@@ -1,0 +1,63 @@
+/**
+ * One base error for the project. `retriable` decides what a Kafka-triggered function does with a
+ * failing record (throw so the event source delivers it again, or dead-letter it); `statusCode` what an
+ * HTTP function answers. `code` is a stable machine-readable name, `message` says what to do.
+ */
+export class AppError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly statusCode: number;
+  readonly details?: unknown;
+
+  constructor(
+    message: string,
+    options: { code: string; retriable?: boolean; statusCode?: number; details?: unknown; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = options.code;
+    this.retriable = options.retriable ?? false;
+    this.statusCode = options.statusCode ?? 500;
+    this.details = options.details;
+  }
+}
+
+/** Configuration is missing or invalid; lists every problem at once. */
+export class ConfigError extends AppError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      code: 'CONFIG_INVALID',
+      statusCode: 500,
+    });
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** The input is malformed or breaks the schema: a 400 for HTTP, a poison message for Kafka. */
+export class ValidationError extends AppError {
+  constructor(message: string, details?: unknown, cause?: unknown) {
+    super(message, { code: 'VALIDATION_FAILED', statusCode: 400, details, cause });
+    this.name = 'ValidationError';
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(size: number, limit: number) {
+    super(`the request body is ${size} bytes; the limit is ${limit} bytes`, {
+      code: 'PAYLOAD_TOO_LARGE',
+      statusCode: 413,
+      details: { size, limit },
+    });
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** The Kafka cluster cannot be reached or did not acknowledge in time. Retriable. */
+export class BrokerUnavailableError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'BROKER_UNAVAILABLE', statusCode: 503, retriable: true, cause });
+    this.name = 'BrokerUnavailableError';
+  }
+}

@@ -1,0 +1,62 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Logger } from '../logger';
+
+export interface TopicDeclaration {
+  name: string;
+  partitions: number;
+  /** broker-side topic configs, e.g. { 'retention.ms': '604800000' } */
+  config?: Record<string, string>;
+}
+
+/**
+ * Every topic the service uses, declared once. `npm start`, the tests and the deploy step create them
+ * from here; the broker never auto-creates topics. A unit test checks that every topic named in
+ * serverless.yml is declared here.
+ */
+export const TOPICS = [
+  // keyed by order id; 6 partitions so up to 6 queue workers process orders in parallel
+  { name: 'orders', partitions: 6, config: { 'retention.ms': String(7 * 24 * 3600 * 1000) } },
+] as const satisfies readonly TopicDeclaration[];
+
+export type TopicName = (typeof TOPICS)[number]['name'];
+
+/**
+ * Create the declared topics that do not exist yet. Existing topics are left as they are; one with
+ * fewer partitions than declared is reported (adding partitions moves keys, so it is not done silently).
+ */
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly TopicDeclaration[],
+  logger: Logger,
+): Promise<{ created: string[]; existing: string[] }> {
+  const existingNames = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existingNames.has(t.name));
+  if (missing.length > 0) {
+    const toCreate: ITopicConfig[] = missing.map((t) => ({
+      topic: t.name,
+      numPartitions: t.partitions,
+      replicationFactor: -1, // the broker's default: 1 locally, 3 on a 3-AZ MSK cluster
+      configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+    }));
+    try {
+      await admin.createTopics({ topics: toCreate, waitForLeaders: true });
+    } catch (error) {
+      // another process may have created them in between: that is fine, anything else is not
+      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    }
+  }
+  const existing = topics.filter((t) => existingNames.has(t.name));
+  if (existing.length > 0) {
+    const metadata = await admin.fetchTopicMetadata({ topics: existing.map((t) => t.name) });
+    for (const t of existing) {
+      const actual = metadata.topics.find((m) => m.name === t.name)?.partitions.length ?? 0;
+      if (actual < t.partitions) {
+        logger.warn(
+          { topic: t.name, declared: t.partitions, actual },
+          'topic has fewer partitions than declared; add them with the Kafka admin tools if you accept that keys move',
+        );
+      }
+    }
+  }
+  return { created: missing.map((t) => t.name), existing: existing.map((t) => t.name) };
+}

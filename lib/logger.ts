@@ -1,0 +1,56 @@
+import pino, { type Logger } from 'pino';
+import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+import type { LogLevel } from './config';
+
+export type { Logger } from 'pino';
+
+/**
+ * The project's one structured JSON logger (pino: one JSON object per line on stdout, which CloudWatch
+ * and `serverless offline` both show as is). Synchronous writes, so nothing is lost when Lambda freezes.
+ */
+export function createLogger(
+  options: { level?: LogLevel; name?: string; base?: Record<string, unknown> } = {},
+): Logger {
+  return pino({
+    level: options.level ?? 'info',
+    name: options.name,
+    base: options.base ?? {},
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}
+
+const KAFKA_TO_PINO = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+  [KafkaLogLevel.NOTHING]: 'silent',
+} as const;
+
+/** Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). */
+export function kafkaLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...extra } = log;
+      const method = KAFKA_TO_PINO[level as keyof typeof KAFKA_TO_PINO] ?? 'info';
+      if (method === 'silent') return;
+      logger[method]({ component: 'kafkajs', namespace, ...extra }, message);
+    };
+}
+
+/** kafkajs log level for the project's level: kafkajs logs every group join and connect at INFO, so those show only at debug. */
+export function kafkaLogLevel(level: LogLevel): KafkaLogLevel {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+      return KafkaLogLevel.INFO;
+    case 'silent':
+      return KafkaLogLevel.NOTHING;
+    case 'info':
+    case 'warn':
+      return KafkaLogLevel.WARN;
+    default:
+      return KafkaLogLevel.ERROR;
+  }
+}
