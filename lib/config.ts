@@ -7,6 +7,9 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+// arn:aws:kafka:eu-west-1:123456789012:cluster/<name>/<uuid> (also aws-cn, aws-us-gov partitions)
+const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:([a-z0-9-]+):\d{12}:cluster\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
 const intMs = (fallback: number, min: number, max: number) =>
   z
@@ -29,12 +32,28 @@ const bool = (fallback: boolean) =>
 
 const ENV_SCHEMA = z
   .object({
+    // optional here: required below unless MSK_CLUSTER_ARN is set (then the brokers are discovered)
     KAFKA_BROKERS: z
-      .string({ error: 'is required: comma-separated host:port list, e.g. 127.0.0.1:9092' })
+      .string()
       .transform((s) => s.split(',').map((b) => b.trim()))
       .refine((list) => list.length > 0 && list.every((b) => BROKER.test(b)), {
         message: 'must be a comma-separated host:port list, e.g. 127.0.0.1:9092',
-      }),
+      })
+      .optional(),
+    /** on AWS: the MSK cluster whose bootstrap brokers are discovered at cold start (lib/kafka/msk.ts) */
+    MSK_CLUSTER_ARN: z
+      .string()
+      .regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN, arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>')
+      .optional(),
+    /** set by Lambda; signs MSK IAM tokens when the region cannot be read from MSK_CLUSTER_ARN */
+    AWS_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-1')
+      .optional(),
+    /** SCRAM credentials in Secrets Manager ({"username","password"}), MSK's way; instead of KAFKA_SASL_USERNAME/PASSWORD */
+    KAFKA_SASL_SECRET_ARN: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
+    /** a PEM file of CA certificates to trust for TLS (self-managed brokers); MSK's certificates need none */
+    KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
     KAFKA_CLIENT_ID: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 characters of letters, digits, . _ -')
@@ -51,10 +70,23 @@ const ENV_SCHEMA = z
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   })
   .superRefine((env, ctx) => {
-    if (env.KAFKA_AUTH === 'scram') {
+    if (env.KAFKA_AUTH === 'scram' && !env.KAFKA_SASL_SECRET_ARN) {
       for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
-        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when KAFKA_AUTH=scram' });
+        if (!env[name]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'is required when KAFKA_AUTH=scram (or set KAFKA_SASL_SECRET_ARN)',
+          });
+        }
       }
+    }
+    if (env.KAFKA_AUTH === 'iam' && !env.AWS_REGION && !env.MSK_CLUSTER_ARN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AWS_REGION'],
+        message: 'is required when KAFKA_AUTH=iam (or set MSK_CLUSTER_ARN)',
+      });
     }
   });
 
@@ -65,6 +97,14 @@ export interface Config {
     auth: AuthMode;
     ssl: boolean;
     sasl?: { username: string; password: string };
+    /** MSK_CLUSTER_ARN: when set, `brokers` is empty and the bootstrap brokers are discovered from the cluster */
+    mskClusterArn?: string;
+    /** the AWS region IAM tokens are signed for: the cluster's (from its ARN), else AWS_REGION */
+    region?: string;
+    /** KAFKA_SASL_SECRET_ARN: SCRAM credentials read from Secrets Manager at first connect */
+    saslSecretArn?: string;
+    /** KAFKA_SSL_CA_FILE: extra CA certificates (PEM file) to trust */
+    sslCaFile?: string;
     connectionTimeoutMs: number;
     requestTimeoutMs: number;
   };
@@ -85,21 +125,35 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // empty strings count as unset, as a shell user expects from `FOO= cmd`
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ENV_SCHEMA.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`),
-    );
+  // checked here, not in the schema, so it is reported together with every other problem
+  const brokersMissing =
+    present.KAFKA_BROKERS || present.MSK_CLUSTER_ARN
+      ? []
+      : [
+          'KAFKA_BROKERS is required (comma-separated host:port list, e.g. 127.0.0.1:9092) unless MSK_CLUSTER_ARN is set',
+        ];
+  if (!parsed.success || brokersMissing.length > 0) {
+    throw new ConfigError([
+      ...brokersMissing,
+      ...(parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`),
+    ]);
   }
   const e = parsed.data;
   return {
     kafka: {
-      brokers: e.KAFKA_BROKERS,
+      brokers: e.KAFKA_BROKERS ?? [],
       clientId: e.KAFKA_CLIENT_ID,
       auth: e.KAFKA_AUTH,
-      // IAM auth on MSK is only offered over TLS
-      ssl: e.KAFKA_SSL || e.KAFKA_AUTH === 'iam',
+      // IAM auth on MSK is only offered over TLS, and so is SCRAM (MSK has no SASL_PLAINTEXT listener)
+      ssl: e.KAFKA_SSL || e.KAFKA_AUTH === 'iam' || (e.KAFKA_AUTH === 'scram' && !!e.MSK_CLUSTER_ARN),
       sasl:
-        e.KAFKA_AUTH === 'scram' ? { username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! } : undefined,
+        e.KAFKA_AUTH === 'scram' && !e.KAFKA_SASL_SECRET_ARN
+          ? { username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! }
+          : undefined,
+      mskClusterArn: e.MSK_CLUSTER_ARN,
+      region: (e.MSK_CLUSTER_ARN && MSK_CLUSTER_ARN.exec(e.MSK_CLUSTER_ARN)?.[1]) || e.AWS_REGION,
+      saslSecretArn: e.KAFKA_AUTH === 'scram' ? e.KAFKA_SASL_SECRET_ARN : undefined,
+      sslCaFile: e.KAFKA_SSL_CA_FILE,
       connectionTimeoutMs: e.KAFKA_CONNECTION_TIMEOUT_MS,
       requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
     },

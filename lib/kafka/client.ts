@@ -1,22 +1,94 @@
+import { readFileSync } from 'node:fs';
 import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
+import { ConfigError } from '../errors';
 import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../logger';
+import {
+  cachedBootstrapBrokers,
+  createIamTokenProvider,
+  defaultAwsClients,
+  getScramCredentials,
+  type AwsClients,
+} from './msk';
 
 /**
- * The one place a kafkajs client is built from configuration (brokers, TLS, SASL, timeouts, logging).
- * Producers, consumers and admin clients all come from here.
+ * The one place a kafkajs client is built from configuration. Producers, consumers and admin clients
+ * all come from here, and the configuration alone decides how they connect:
+ *
+ * | configuration                               | brokers                          | auth                        |
+ * |---------------------------------------------|----------------------------------|-----------------------------|
+ * | KAFKA_BROKERS (local)                       | that list                        | none, or SCRAM from env     |
+ * | MSK_CLUSTER_ARN (AWS)                       | GetBootstrapBrokers, once        | per KAFKA_AUTH              |
+ * | KAFKA_AUTH=iam                              |                                  | OAUTHBEARER + MSK IAM token |
+ * | KAFKA_AUTH=scram + KAFKA_SASL_SECRET_ARN    |                                  | SCRAM-SHA-512 from secret   |
+ *
+ * It stays synchronous: what needs AWS (the broker list, the SCRAM secret) is fetched by kafkajs's
+ * `brokers` function when the first connection is made, and cached for the container, so callers
+ * (lib/runtime.ts) build clients at cold start exactly as locally.
+ *
+ * @example
+ * const admin = createKafka(loadConfig(process.env), logger).admin();
  */
-export function createKafka(config: Config, logger: Logger, overrides: Partial<KafkaConfig> = {}): Kafka {
+export function createKafka(
+  config: Config,
+  logger: Logger,
+  overrides: Partial<KafkaConfig> = {},
+  aws: AwsClients = {},
+): Kafka {
   const { kafka } = config;
+  // built lazily: a local run never loads AWS credentials or creates an SDK client
+  const defaults = defaultAwsClients(kafka.region);
+
   let sasl: SASLOptions | undefined;
-  if (kafka.auth === 'scram') sasl = { mechanism: 'scram-sha-512', ...kafka.sasl! };
+  /** work that must finish before the first connection authenticates */
+  let prepare: (() => Promise<void>) | undefined;
   if (kafka.auth === 'iam') {
-    throw new Error('KAFKA_AUTH=iam needs the MSK IAM token provider, which is not built yet (issue: deploy to MSK)');
+    const region = kafka.region;
+    if (!region) throw new ConfigError(['AWS_REGION is required when KAFKA_AUTH=iam (or set MSK_CLUSTER_ARN)']);
+    sasl = {
+      mechanism: 'oauthbearer',
+      oauthBearerProvider: createIamTokenProvider({ region, generateToken: aws.generateIamToken }),
+    };
+  } else if (kafka.auth === 'scram' && kafka.saslSecretArn) {
+    // kafkajs reads username/password when a connection authenticates, which is always after the
+    // `brokers` function below resolved: filling them in there keeps createKafka synchronous.
+    const credentials = { mechanism: 'scram-sha-512' as const, username: '', password: '' };
+    sasl = credentials;
+    const secretArn = kafka.saslSecretArn;
+    let loaded: Promise<void> | undefined;
+    prepare = () =>
+      (loaded ??= getScramCredentials({ secretArn, client: aws.secretsManager ?? defaults.secretsManager }).then(
+        (secret) => void Object.assign(credentials, secret),
+        (error: unknown) => {
+          loaded = undefined; // ask again on the next connection attempt
+          throw error;
+        },
+      ));
+  } else if (kafka.auth === 'scram') {
+    sasl = { mechanism: 'scram-sha-512', ...kafka.sasl! };
   }
+
+  const clusterArn = kafka.mskClusterArn;
+  const staticBrokers = kafka.brokers;
+  const brokers: KafkaConfig['brokers'] =
+    clusterArn || prepare
+      ? async () => {
+          await prepare?.();
+          return clusterArn
+            ? cachedBootstrapBrokers({
+                clusterArn,
+                auth: kafka.auth,
+                ssl: kafka.ssl,
+                client: aws.kafka ?? defaults.kafka,
+              })
+            : staticBrokers;
+        }
+      : staticBrokers;
+
   return new Kafka({
     clientId: kafka.clientId,
-    brokers: kafka.brokers,
-    ssl: kafka.ssl,
+    brokers,
+    ssl: kafka.ssl && kafka.sslCaFile ? { ca: [readCaFile(kafka.sslCaFile)] } : kafka.ssl,
     sasl,
     connectionTimeout: kafka.connectionTimeoutMs,
     requestTimeout: kafka.requestTimeoutMs,
@@ -27,4 +99,12 @@ export function createKafka(config: Config, logger: Logger, overrides: Partial<K
     logCreator: kafkaLogCreator(logger),
     ...overrides,
   });
+}
+
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`KAFKA_SSL_CA_FILE cannot be read (${(error as Error).message})`]);
+  }
 }
