@@ -67,6 +67,11 @@ const ENV_SCHEMA = z
     /** how long an HTTP function waits for the broker to acknowledge a publish before answering 503 */
     PUBLISH_TIMEOUT_MS: intMs(5000, 100, 28_000),
     MAX_BODY_BYTES: intMs(64 * 1024, 1, 6 * 1024 * 1024),
+    /** put in front of every topic and consumer group name: lets several developers or test runs share a cluster */
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{0,100}$/, 'must be at most 100 characters of letters, digits, . _ -')
+      .default(''),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -110,6 +115,8 @@ export interface Config {
   };
   publishTimeoutMs: number;
   maxBodyBytes: number;
+  /** KAFKA_TOPIC_PREFIX: prefix of every topic and consumer group name (see topicName in lib/kafka/topics.ts) */
+  topicPrefix: string;
   logLevel: LogLevel;
 }
 
@@ -159,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    topicPrefix: e.KAFKA_TOPIC_PREFIX,
     logLevel: e.LOG_LEVEL,
   };
 }

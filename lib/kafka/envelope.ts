@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
+import { z } from 'zod';
 
 /** The shape of every event this service publishes: what happened, when, and which request caused it. */
 export interface Envelope<T = unknown> {
@@ -22,6 +23,37 @@ export const HEADERS = {
   eventType: 'event-type',
   correlationId: 'correlation-id',
 } as const;
+
+/**
+ * The zod schema of an envelope whose payload matches `payload`: what a consumer parses a record with.
+ *
+ * @example
+ * const PlacedSchema = envelopeSchema(z.object({ orderId: z.string() }));
+ */
+export function envelopeSchema<P extends z.ZodType>(payload: P) {
+  return z.object({
+    id: z.string().min(1),
+    type: z.string().min(1),
+    occurredAt: z.iso.datetime({ offset: true }),
+    correlationId: z.string().min(1),
+    causationId: z.string().min(1).nullable(),
+    payload,
+  });
+}
+
+/**
+ * A message id derived from what caused the message (e.g. the input's id and the step's name): the same
+ * input processed twice yields the same id, so a consumer that de-duplicates on `id` sees one effect.
+ * UUID-shaped (version nibble 5, like RFC 4122 name-based ids, but SHA-256 based).
+ *
+ * @example
+ * derivedId('fulfil-order', 'order-42'); // same string every time
+ */
+export function derivedId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 export function createEnvelope<T>(input: {
   type: string;

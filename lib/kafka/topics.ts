@@ -16,9 +16,28 @@ export interface TopicDeclaration {
 export const TOPICS = [
   // keyed by order id; 6 partitions so up to 6 queue workers process orders in parallel
   { name: 'orders', partitions: 6, config: { 'retention.ms': String(7 * 24 * 3600 * 1000) } },
+  // order.fulfilled / order.rejected from fulfil-order, keyed by order id; read by every fan-out listener
+  { name: 'order-events', partitions: 6, config: { 'retention.ms': String(7 * 24 * 3600 * 1000) } },
+  // what each fan-out listener did (docs/patterns.md), keyed by order id
+  { name: 'order-audit', partitions: 6 },
+  { name: 'customer-notifications', partitions: 6 },
+  { name: 'order-analytics', partitions: 6 },
+  // poison records (not JSON, wrong schema) with the reason and the original record; kept 30 days to replay
+  { name: 'dead-letter', partitions: 1, config: { 'retention.ms': String(30 * 24 * 3600 * 1000) } },
 ] as const satisfies readonly TopicDeclaration[];
 
 export type TopicName = (typeof TOPICS)[number]['name'];
+
+/**
+ * The real name of a declared topic or consumer group: KAFKA_TOPIC_PREFIX + name. serverless.yml applies
+ * the same prefix (`${env:KAFKA_TOPIC_PREFIX, ''}orders`) so functions and their triggers agree.
+ *
+ * @example
+ * topicName({ topicPrefix: 'alice-' }, 'orders'); // 'alice-orders'
+ */
+export function topicName(config: { topicPrefix: string }, name: string): string {
+  return `${config.topicPrefix}${name}`;
+}
 
 /**
  * Create the declared topics that do not exist yet. Existing topics are left as they are; one with

@@ -12,7 +12,12 @@ export const ORDERS_TOPIC: TopicName = 'orders';
  */
 export async function placeOrder(
   input: OrderInput,
-  deps: { publisher: Publisher; correlationId: string },
+  deps: {
+    publisher: Publisher;
+    correlationId: string;
+    /** default `orders`; the caller applies KAFKA_TOPIC_PREFIX (topicName) */
+    topic?: string;
+  },
 ): Promise<{ orderId: string; messageId: string }> {
   const orderId = input.orderId ?? randomUUID();
   const payload: PlacedOrder = {
@@ -21,6 +26,6 @@ export async function placeOrder(
     totalCents: input.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0),
   };
   const envelope = createEnvelope({ type: ORDER_PLACED, payload, correlationId: deps.correlationId });
-  await deps.publisher.publish(ORDERS_TOPIC, [toMessage(envelope, orderId)]);
+  await deps.publisher.publish(deps.topic ?? ORDERS_TOPIC, [toMessage(envelope, orderId)]);
   return { orderId, messageId: envelope.id };
 }

@@ -1,0 +1,13 @@
+import { kafkaEnvelopeHandler } from '../../lib/kafka/event-handler';
+import { OrderPlacedEventSchema } from '../../lib/orders/events';
+import { FULFIL_ORDER, fulfilOrder } from '../../lib/orders/fulfil-order';
+
+/** Queue worker on `orders` (group order-workers): fulfils or rejects each order, publishes to `order-events`. */
+export const handler = kafkaEnvelopeHandler({
+  consumer: FULFIL_ORDER,
+  schema: OrderPlacedEventSchema,
+  reportBatchItemFailures: true,
+  recordHandler: async (event, deps) => {
+    await fulfilOrder(event, deps);
+  },
+});

@@ -1,0 +1,13 @@
+import { kafkaEnvelopeHandler } from '../../lib/kafka/event-handler';
+import { OrderOutcomeEventSchema } from '../../lib/orders/events';
+import { LISTENERS, notifyCustomer } from '../../lib/orders/listeners';
+
+/** Fan-out listener on `order-events` (own group): publishes the customer's message to `customer-notifications`. */
+export const handler = kafkaEnvelopeHandler({
+  consumer: LISTENERS.notifyCustomer.name,
+  schema: OrderOutcomeEventSchema,
+  reportBatchItemFailures: true,
+  recordHandler: async (event, deps) => {
+    await notifyCustomer(event, deps);
+  },
+});

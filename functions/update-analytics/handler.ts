@@ -1,0 +1,13 @@
+import { kafkaEnvelopeHandler } from '../../lib/kafka/event-handler';
+import { OrderOutcomeEventSchema } from '../../lib/orders/events';
+import { LISTENERS, updateAnalytics } from '../../lib/orders/listeners';
+
+/** Fan-out listener on `order-events` (own group): publishes one analytics fact per order to `order-analytics`. */
+export const handler = kafkaEnvelopeHandler({
+  consumer: LISTENERS.updateAnalytics.name,
+  schema: OrderOutcomeEventSchema,
+  reportBatchItemFailures: true,
+  recordHandler: async (event, deps) => {
+    await updateAnalytics(event, deps);
+  },
+});
