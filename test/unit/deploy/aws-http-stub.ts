@@ -17,6 +17,12 @@ export interface StubResponse {
   headers?: Record<string, string>;
 }
 
+function bodyText(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return '';
+}
+
 /**
  * A real AWS SDK v3 client whose HTTP layer answers from `respond` instead of the network: requests are
  * serialized and signed by the SDK and responses parsed by it, exactly as against AWS.
@@ -36,7 +42,7 @@ function stubbedHandler(respond: (request: SeenRequest) => StubResponse) {
         hostname: request.hostname,
         path: request.path,
         headers: request.headers,
-        body: typeof request.body === 'string' ? request.body : request.body ? String(request.body) : '',
+        body: bodyText(request.body),
       };
       seen.push(seenRequest);
       const answer = respond(seenRequest);

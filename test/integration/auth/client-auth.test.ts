@@ -1,0 +1,167 @@
+/**
+ * The client factory (lib/kafka/client.ts) against a real broker that authenticates like MSK: TLS with a
+ * private CA, and SCRAM-SHA-512 over TLS, including the AWS path where the brokers come from
+ * GetBootstrapBrokers and the credentials from Secrets Manager (both AWS APIs answered by the real SDK
+ * with its HTTP layer stubbed).
+ */
+import { Kafka, logLevel, type Kafka as KafkaClient } from 'kafkajs';
+import { loadConfig } from '../../../lib/config';
+import { createKafka } from '../../../lib/kafka/client';
+import { clearBrokerCache } from '../../../lib/kafka/msk';
+import { createPublisher } from '../../../lib/kafka/producer';
+import { createLogger } from '../../../lib/logger';
+import { uniqueName, waitFor } from '../../helpers/kafka';
+import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';
+import { startSecureBroker, type SecureBroker } from './secure-broker';
+
+const logger = createLogger({ level: 'silent' });
+const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/demo/6e1b4c2a-1f0e-4b8a-9c3d-2f5e7a9b1c0d-2';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_demo-AbCdEf';
+
+let broker: SecureBroker;
+let topic: string;
+
+beforeAll(async () => {
+  broker = await startSecureBroker();
+  topic = uniqueName('auth');
+  const admin = new Kafka({ clientId: 'auth-setup', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+}, 180_000);
+
+afterAll(async () => {
+  await broker?.stop();
+}, 60_000);
+
+/** Publish one message through the project's publisher and read it back with a consumer of the same client. */
+async function roundTrip(kafka: KafkaClient, value: string): Promise<string[]> {
+  const publisher = createPublisher(kafka, logger, { timeoutMs: 30_000 });
+  const consumer = kafka.consumer({ groupId: uniqueName('auth-reader') });
+  const seen: string[] = [];
+  try {
+    await publisher.publish(topic, [{ key: 'k', value }]);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.value)) });
+    await waitFor(() => seen.includes(value), { timeoutMs: 60_000, what: `"${value}" to be consumed` });
+  } finally {
+    await consumer.disconnect();
+    await publisher.disconnect();
+  }
+  return seen;
+}
+
+/** The error a client meets when it connects (admin connect = the first broker round trip). */
+async function connectError(kafka: KafkaClient): Promise<Error | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+const noRetry = { retry: { retries: 0 } };
+
+describe('client factory over TLS (a private CA, as a self-managed cluster; MSK port 9094)', () => {
+  it('publishes and consumes when KAFKA_SSL=true and the CA is trusted through KAFKA_SSL_CA_FILE', async () => {
+    const config = loadConfig({ KAFKA_BROKERS: broker.tls, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: broker.caFile });
+
+    expect(await roundTrip(createKafka(config, logger), 'over-tls')).toContain('over-tls');
+  });
+
+  it('refuses a broker whose certificate it cannot verify (no silent fallback to an unverified connection)', async () => {
+    const config = loadConfig({ KAFKA_BROKERS: broker.tls, KAFKA_SSL: 'true' });
+
+    const error = await connectError(createKafka(config, logger, noRetry));
+
+    expect(error?.message).toMatch(/self[- ]signed certificate|unable to verify|unable to get local issuer/i);
+  });
+});
+
+describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
+  it('publishes and consumes with the credentials from KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD', async () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: broker.scram,
+      KAFKA_AUTH: 'scram',
+      KAFKA_SASL_USERNAME: broker.user.username,
+      KAFKA_SASL_PASSWORD: broker.user.password,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: broker.caFile,
+    });
+
+    expect(await roundTrip(createKafka(config, logger), 'over-scram')).toContain('over-scram');
+  });
+
+  it('a wrong password is an authentication error, not a hang', async () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: broker.scram,
+      KAFKA_AUTH: 'scram',
+      KAFKA_SASL_USERNAME: broker.user.username,
+      KAFKA_SASL_PASSWORD: 'wrong',
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: broker.caFile,
+    });
+
+    const error = await connectError(createKafka(config, logger, noRetry));
+
+    expect(error?.name).toBe('KafkaJSSASLAuthenticationError');
+    expect(error?.message).toMatch(/SCRAM/);
+  });
+
+  it('on AWS: brokers from GetBootstrapBrokers (asked once) and credentials from the Secrets Manager secret', async () => {
+    clearBrokerCache();
+    const discovery = stubKafkaClient('eu-west-1', () => ({
+      status: 200,
+      // the SCRAM listener is the one a scram client must be given; the others must not be used
+      body: { bootstrapBrokerStringSaslScram: broker.scram, bootstrapBrokerStringTls: broker.tls },
+    }));
+    const secrets = stubSecretsManagerClient('eu-west-1', () => ({
+      status: 200,
+      body: { ARN: SECRET_ARN, SecretString: JSON.stringify(broker.user) },
+    }));
+    // what the deployed function's environment holds: no broker list, no password
+    const config = loadConfig({
+      MSK_CLUSTER_ARN: CLUSTER_ARN,
+      KAFKA_AUTH: 'scram',
+      KAFKA_SASL_SECRET_ARN: SECRET_ARN,
+      KAFKA_SSL_CA_FILE: broker.caFile,
+    });
+    const aws = { kafka: discovery.client, secretsManager: secrets.client };
+
+    expect(config.kafka.ssl).toBe(true); // MSK offers SCRAM only over TLS
+    expect(await roundTrip(createKafka(config, logger, {}, aws), 'over-msk-scram')).toContain('over-msk-scram');
+    // a second client of the same container reuses the discovered brokers
+    expect(await connectError(createKafka(config, logger, {}, aws))).toBeUndefined();
+
+    expect(discovery.seen).toHaveLength(1);
+    expect(decodeURIComponent(discovery.seen[0]!.path)).toContain(CLUSTER_ARN);
+    expect(secrets.seen.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('on AWS: a secret that cannot be read fails the connection with a message naming it', async () => {
+    clearBrokerCache();
+    const discovery = stubKafkaClient('eu-west-1', () => ({
+      status: 200,
+      body: { bootstrapBrokerStringSaslScram: broker.scram },
+    }));
+    const secrets = stubSecretsManagerClient('eu-west-1', () => ({
+      status: 400,
+      body: { __type: 'AccessDeniedException', message: 'not authorized to perform: secretsmanager:GetSecretValue' },
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+    }));
+    const config = loadConfig({ MSK_CLUSTER_ARN: CLUSTER_ARN, KAFKA_AUTH: 'scram', KAFKA_SASL_SECRET_ARN: SECRET_ARN });
+
+    const error = await connectError(
+      createKafka(config, logger, noRetry, { kafka: discovery.client, secretsManager: secrets.client }),
+    );
+
+    expect(error?.message).toContain(`could not read the SCRAM secret ${SECRET_ARN}`);
+    expect(discovery.seen).toHaveLength(0); // nothing connects before the credentials are known
+  });
+});
