@@ -51,10 +51,7 @@ export function createPublisher(kafka: Kafka, logger: Logger, defaults: { timeou
       } catch (error) {
         if (error instanceof BrokerUnavailableError) throw error;
         logger.warn({ err: error, topic }, 'publish failed');
-        throw new BrokerUnavailableError(
-          `the Kafka broker could not take the message: ${(error as Error).message}`,
-          error,
-        );
+        throw new BrokerUnavailableError(`the Kafka broker could not take the message: ${rootMessage(error)}`, error);
       } finally {
         clearTimeout(timer);
       }
@@ -66,4 +63,15 @@ export function createPublisher(kafka: Kafka, logger: Logger, defaults: { timeou
       await p?.disconnect();
     },
   };
+}
+
+/** kafkajs wraps errors several times over (retries exceeded → connection error): say the innermost. */
+function rootMessage(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; depth < 10; depth++) {
+    const next = (current?.cause ?? current?.originalError) as typeof current;
+    if (!next || typeof next !== 'object') break;
+    current = next;
+  }
+  return current?.message ?? String(error);
 }

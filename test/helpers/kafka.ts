@@ -53,14 +53,21 @@ export interface ConsumedRecord {
   timestamp: string;
 }
 
+/** The next offset of every partition of `topic` (its end now): pass to consumeRecords as `from`. */
+export async function topicEnd(topic: string): Promise<Map<number, string>> {
+  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+  return new Map(offsets.map((o) => [o.partition, o.high]));
+}
+
 /**
- * Read a topic from the beginning with a fresh group until `count` records arrived (or throw after
- * `timeoutMs`, saying how many came). Returns them in arrival order.
+ * Read a topic with a fresh group until `count` records arrived (or throw after `timeoutMs`, saying how
+ * many came): from the beginning, or from the offsets in `from` (see topicEnd), keeping only records that
+ * match `filter`. Returns them in arrival order.
  */
 export async function consumeRecords(
   topic: string,
   count: number,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; from?: Map<number, string>; filter?: (record: ConsumedRecord) => boolean } = {},
 ): Promise<ConsumedRecord[]> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const consumer = testKafka('test-reader').consumer({ groupId: uniqueName('test-reader') });
@@ -98,6 +105,8 @@ export async function consumeRecords(
           }
         },
       });
+      // skip what is older than `from` without reading it (seek is allowed once run() was called)
+      for (const [partition, offset] of options.from ?? []) consumer.seek({ topic, partition, offset });
     });
   } finally {
     await consumer.disconnect();

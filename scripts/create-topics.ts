@@ -1,0 +1,29 @@
+/**
+ * npm run topics — create every topic declared in lib/kafka/topics.ts that does not exist yet on the
+ * broker at KAFKA_BROKERS. Idempotent; `npm start` runs it before serverless offline.
+ */
+import { loadConfig } from '../lib/config';
+import { createKafka } from '../lib/kafka/client';
+import { ensureTopics, TOPICS } from '../lib/kafka/topics';
+import { createLogger } from '../lib/logger';
+
+export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const admin = createKafka(config, logger).admin();
+  await admin.connect();
+  try {
+    const { created, existing } = await ensureTopics(admin, TOPICS, logger);
+    const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
+    process.stderr.write(`[topics] created: ${list(created)}; already there: ${list(existing)}\n`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+if (require.main === module) {
+  createTopics().catch((error: unknown) => {
+    process.stderr.write(`[topics] ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}

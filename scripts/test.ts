@@ -1,0 +1,63 @@
+/**
+ * npm test — the whole check, as CI runs it: a broker (the one running at KAFKA_BROKERS, else one
+ * started here and stopped at the end), then typecheck, lint, and the unit and integration tests.
+ * Leaves nothing running that it did not find running. Extra arguments go to jest
+ * (e.g. `npm test -- test/unit`).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { down, up } from '../broker/broker';
+
+const ROOT = resolve(__dirname, '..');
+const bin = (name: string) => resolve(ROOT, 'node_modules', '.bin', name);
+export const JEST_RESULTS = resolve(ROOT, '.cache', 'jest-results.json');
+
+function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): boolean {
+  process.stderr.write(`\n[test] ${name}: ${[command.replace(`${ROOT}/`, ''), ...args].join(' ')}\n`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: ROOT, env, stdio: 'inherit' });
+  const ok = result.status === 0;
+  process.stderr.write(
+    `[test] ${name} ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  return ok;
+}
+
+async function main(): Promise<number> {
+  const jestArgs = process.argv.slice(2);
+  const started = Date.now();
+  const broker = await up();
+  const failed: string[] = [];
+  let stopping = false;
+  const stopBroker = async () => {
+    if (stopping || !broker.started) return;
+    stopping = true;
+    await down();
+  };
+  process.on('SIGINT', () => void stopBroker().then(() => process.exit(130)));
+  try {
+    const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker.address };
+    mkdirSync(resolve(ROOT, '.cache'), { recursive: true });
+    const steps: [string, string, string[]][] = [
+      ['typecheck', bin('tsc'), ['--noEmit']],
+      ['lint', bin('eslint'), ['.']],
+      ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
+      ['jest', bin('jest'), ['--json', `--outputFile=${JEST_RESULTS}`, ...jestArgs]],
+    ];
+    for (const [name, command, args] of steps) if (!step(name, command, args, env)) failed.push(name);
+  } finally {
+    await stopBroker();
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (failed.length === 0) process.stderr.write(`\n[test] all checks passed in ${seconds} s\n`);
+  else process.stderr.write(`\n[test] FAILED: ${failed.join(', ')} (${seconds} s)\n`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+main()
+  .then((code) => (process.exitCode = code))
+  .catch((error: unknown) => {
+    process.stderr.write(`[test] ${(error as Error).message ?? String(error)}\n`);
+    process.exitCode = 1;
+  });
