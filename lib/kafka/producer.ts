@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer, RecordMetadata } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { BrokerUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -22,7 +22,16 @@ export function createPublisher(kafka: Kafka, logger: Logger, defaults: { timeou
 
   const connect = (): Promise<Producer> => {
     connecting ??= (async () => {
-      const p = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+      const p = kafka.producer({
+        // Java-compatible murmur2 partitioning: a key lands on the same partition whichever client wrote it
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        // Not idempotent: kafkajs's idempotent producer needs unbounded retries, and every publish here is
+        // bounded by a deadline. A retried send can therefore write a record twice; consumers de-duplicate
+        // on the message id (README, "Delivery guarantees"). One request in flight keeps per-key order.
+        idempotent: false,
+        maxInFlightRequests: 1,
+      });
       try {
         await p.connect();
         producer = p;
