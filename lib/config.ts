@@ -67,6 +67,18 @@ const ENV_SCHEMA = z
     /** how long an HTTP function waits for the broker to acknowledge a publish before answering 503 */
     PUBLISH_TIMEOUT_MS: intMs(5000, 100, 28_000),
     MAX_BODY_BYTES: intMs(64 * 1024, 1, 6 * 1024 * 1024),
+    /** request-reply: how long a requester waits for a reply (capped by the function's remaining time) */
+    REPLY_TIMEOUT_MS: intMs(5000, 100, 28_000),
+    /** request-reply: the only topics a responder writes replies to (comma-separated, before KAFKA_TOPIC_PREFIX) */
+    REPLY_TOPICS_ALLOWED: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
     /** put in front of every topic and consumer group name: lets several developers or test runs share a cluster */
     KAFKA_TOPIC_PREFIX: z
       .string()
@@ -115,6 +127,8 @@ export interface Config {
   };
   publishTimeoutMs: number;
   maxBodyBytes: number;
+  /** request-reply (lib/request-reply): reply timeout and the responder's reply-topic allow-list */
+  requestReply: { replyTimeoutMs: number; allowedReplyTopics: string[] };
   /** KAFKA_TOPIC_PREFIX: prefix of every topic and consumer group name (see topicName in lib/kafka/topics.ts) */
   topicPrefix: string;
   logLevel: LogLevel;
@@ -166,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    requestReply: { replyTimeoutMs: e.REPLY_TIMEOUT_MS, allowedReplyTopics: e.REPLY_TOPICS_ALLOWED },
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
     logLevel: e.LOG_LEVEL,
   };

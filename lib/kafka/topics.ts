@@ -24,6 +24,13 @@ export const TOPICS = [
   { name: 'order-analytics', partitions: 6 },
   // poison records (not JSON, wrong schema) with the reason and the original record; kept 30 days to replay
   { name: 'dead-letter', partitions: 1, config: { 'retention.ms': String(30 * 24 * 3600 * 1000) } },
+  // request-reply (docs/request-reply.md). Requests keyed by product id; 6 partitions = up to 6 price-quote
+  // invocations in parallel. Nobody waits for a reply longer than 29 s, so an hour of retention is plenty.
+  { name: 'quote-requests', partitions: 6, config: { 'retention.ms': String(3600 * 1000) } },
+  // each requester container reads ONE partition, picked at random at init. Any number of containers
+  // works (those that share a partition drop each other's replies as unknown); 12 keeps sharing rare up
+  // to about a dozen warm containers. More partitions: less wasted reading, no other change.
+  { name: 'quote-replies', partitions: 12, config: { 'retention.ms': String(3600 * 1000) } },
 ] as const satisfies readonly TopicDeclaration[];
 
 export type TopicName = (typeof TOPICS)[number]['name'];

@@ -1,0 +1,154 @@
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { decodeKafkaEvent, type KafkaEvent } from '../kafka/records';
+import { topicName } from '../kafka/topics';
+import { jsonResponse, type HttpResult } from '../http/middleware';
+import { runtime, type Runtime } from '../runtime';
+import { BadReplyError, ReplyTimeoutError } from './errors';
+import { createRequester, type Reply, type Requester } from './requester';
+import { createResponder, type Responder, type ResponderOptions } from './responder';
+import { createRrTransport, type RrTransport } from './transport';
+
+/** Time kept back from the function's remaining time to write the 504 before Lambda stops the function. */
+const SAFETY_MARGIN_MS = 250;
+
+let transport: { of: Runtime; value: RrTransport } | undefined;
+const requesters = new Map<string, Requester>();
+
+/** The container's request-reply producer/admin, connected once. */
+function containerTransport(rt: Runtime): RrTransport {
+  if (transport?.of !== rt) transport = { of: rt, value: createRrTransport(rt.kafka, rt.logger) };
+  return transport.value;
+}
+
+/** The container's one requester for `replyTopic` (a declared name, before KAFKA_TOPIC_PREFIX). */
+export function containerRequester(replyTopic: string): Requester {
+  const rt = runtime();
+  const topic = topicName(rt.config, replyTopic);
+  let requester = requesters.get(topic);
+  if (!requester) {
+    requester = createRequester({
+      kafka: rt.kafka,
+      transport: containerTransport(rt),
+      logger: rt.logger,
+      replyTopic: topic,
+      timeoutMs: rt.config.requestReply.replyTimeoutMs,
+      groupIdPrefix: `${rt.config.topicPrefix}${rt.config.kafka.clientId}`,
+    });
+    requesters.set(topic, requester);
+  }
+  return requester;
+}
+
+/**
+ * The reply as an HTTP answer: the reply's own status and body (an error body gets the HTTP caller's
+ * `correlationId`, like every other error); 502 for a 5xx or malformed reply.
+ */
+export function replyToHttp(reply: Reply, correlationId?: string): HttpResult {
+  const headers = { 'x-kafka-correlation-id': reply.correlationId };
+  const text = reply.value?.toString('utf8') ?? '';
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new BadReplyError('the responder sent a reply that is not JSON', { kafkaCorrelationId: reply.correlationId });
+  }
+  if (reply.status === undefined) {
+    throw new BadReplyError('the responder sent a reply without a valid x-reply-status header', {
+      kafkaCorrelationId: reply.correlationId,
+    });
+  }
+  if (reply.status >= 500) {
+    const responderError = (body as { error?: unknown } | null)?.error;
+    throw new BadReplyError(`the responder failed (status ${reply.status})`, {
+      kafkaCorrelationId: reply.correlationId,
+      replyStatus: reply.status,
+      ...(responderError !== undefined ? { responderError } : {}),
+    });
+  }
+  const error = (body as { error?: unknown } | null)?.error;
+  if (reply.status >= 400 && correlationId && error && typeof error === 'object') {
+    body = { ...(body as object), error: { ...error, correlationId } };
+  }
+  return jsonResponse(reply.status, body, headers);
+}
+
+/**
+ * An HTTP function's side of request-reply: publish `value` to `requestTopic`, wait for the reply on the
+ * container's listener of `replyTopic`, and answer with it. The wait is REPLY_TIMEOUT_MS, never longer
+ * than the function's remaining time. Errors are AppErrors the HTTP error handler maps (503/504/502).
+ *
+ * @example
+ * const quotes = httpRequestReply({ requestTopic: 'quote-requests', replyTopic: 'quote-replies' });
+ * quotes.warmUp(); // at container init
+ * export const handler = jsonHttpHandler(Schema, (event, _deps, context) =>
+ *   quotes.call({ value: event.body, key: event.body.productId, context, correlationId: event.correlationId }));
+ */
+export function httpRequestReply(options: { requestTopic: string; replyTopic: string }) {
+  return {
+    /** Start positioning the reply listener now (container init); failures are retried by the first request. */
+    warmUp(): void {
+      try {
+        const requester = containerRequester(options.replyTopic);
+        requester
+          .start()
+          .catch((error: unknown) => runtime().logger.warn({ err: error }, 'reply listener warm-up failed'));
+      } catch (error) {
+        // configuration errors surface (as JSON) on the first request
+        void error;
+      }
+    },
+    async call(input: {
+      value: unknown;
+      key?: string;
+      context: Pick<Context, 'getRemainingTimeInMillis'>;
+      correlationId?: string;
+    }) {
+      const rt = runtime();
+      const budget = Math.min(
+        rt.config.requestReply.replyTimeoutMs,
+        input.context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+      );
+      if (budget <= 0) throw new ReplyTimeoutError(0, 'none');
+      const reply = await containerRequester(options.replyTopic).request({
+        topic: topicName(rt.config, options.requestTopic),
+        value: input.value,
+        key: input.key,
+        timeoutMs: budget,
+        headers: input.correlationId ? { 'x-correlation-id': input.correlationId } : undefined,
+      });
+      return replyToHttp(reply, input.correlationId);
+    },
+  };
+}
+
+/**
+ * A Kafka-triggered responder function: decodes the event, answers every request of the batch (one
+ * produce call), throws only for infrastructure faults so the event source retries the batch.
+ *
+ * @example
+ * export const handler = kafkaResponder({ name: 'price-quote', schema: QuoteRequestSchema, handle: ({ body }) => priceQuote(body) });
+ */
+export function kafkaResponder<S extends z.ZodType>(
+  options: Pick<ResponderOptions<S>, 'name' | 'schema' | 'handle'>,
+): (event: KafkaEvent) => Promise<{ replies: number; skipped: number }> {
+  let responder: { of: Runtime; value: Responder } | undefined;
+  return async (event) => {
+    const rt = runtime();
+    if (responder?.of !== rt) {
+      responder = {
+        of: rt,
+        value: createResponder({
+          ...options,
+          allowedReplyTopics: rt.config.requestReply.allowedReplyTopics.map((t) => topicName(rt.config, t)),
+          transport: containerTransport(rt),
+          logger: rt.logger,
+          sendTimeoutMs: rt.config.publishTimeoutMs,
+        }),
+      };
+    }
+    const outcome = await responder.value.handleRecords(decodeKafkaEvent(event));
+    rt.logger.info({ responder: options.name, ...outcome, stats: responder.value.stats() }, 'request batch answered');
+    return outcome;
+  };
+}

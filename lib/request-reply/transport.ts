@@ -1,0 +1,104 @@
+import type { Admin, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { BrokerUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+
+/** The Kafka side of request-reply: send records to several topics at once, and know a topic's partition count. */
+export interface RrTransport {
+  /** One produce call for every record (acks=all), bounded by `timeoutMs`; BrokerUnavailableError otherwise. */
+  send(topicMessages: TopicMessages[], timeoutMs: number): Promise<void>;
+  /** The topic's partition count (cached; asked again when `refresh` is set), or 0 when the topic does not exist. */
+  partitionCount(topic: string, refresh?: boolean): Promise<number>;
+  /** The topic's end offset per partition, i.e. the offset the next record will get. */
+  endOffsets(topic: string): Promise<Map<number, string>>;
+  disconnect(): Promise<void>;
+}
+
+function connectOnce<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(create: () => T) {
+  let connecting: Promise<T> | undefined;
+  return {
+    get: (): Promise<T> =>
+      (connecting ??= (async () => {
+        const client = create();
+        try {
+          await client.connect();
+          return client;
+        } catch (error) {
+          // a broker that was down may come back: the next call tries again
+          connecting = undefined;
+          await client.disconnect().catch(() => undefined);
+          throw error;
+        }
+      })()),
+    async close() {
+      const client = await connecting?.catch(() => undefined);
+      connecting = undefined;
+      await client?.disconnect();
+    },
+  };
+}
+
+async function withDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BrokerUnavailableError(`${what} did not complete within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } catch (error) {
+    if (error instanceof BrokerUnavailableError) throw error;
+    throw new BrokerUnavailableError(`${what} failed: ${(error as Error).message}`, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The producer and admin client request-reply uses, each connected once per container.
+ *
+ * Not the shared publisher (lib/kafka/producer.ts): that one is idempotent with one request in flight,
+ * which queues concurrent HTTP requests behind each other's acknowledgements, and it writes one topic
+ * per call, while a responder batch may reply to several reply topics in one call. A duplicate request
+ * or reply costs nothing here: the requester drops duplicates by correlation id.
+ */
+export function createRrTransport(kafka: Kafka, logger: Logger): RrTransport {
+  const producer = connectOnce<Producer>(() => kafka.producer({ allowAutoTopicCreation: false, idempotent: false }));
+  const admin = connectOnce<Admin>(() => kafka.admin());
+  const partitions = new Map<string, number>();
+
+  return {
+    async send(topicMessages, timeoutMs) {
+      if (topicMessages.length === 0) return;
+      await withDeadline(
+        producer.get().then((p) => p.sendBatch({ topicMessages, acks: -1 })),
+        timeoutMs,
+        'publishing to Kafka',
+      ).catch((error: unknown) => {
+        logger.warn({ err: error, topics: topicMessages.map((t) => t.topic) }, 'request-reply publish failed');
+        throw error;
+      });
+    },
+    async partitionCount(topic, refresh = false) {
+      const cached = partitions.get(topic);
+      if (cached !== undefined && !refresh) return cached;
+      const client = await admin.get();
+      const metadata = await client.fetchTopicMetadata({ topics: [topic] }).catch((error: { type?: string }) => {
+        if (error.type === 'UNKNOWN_TOPIC_OR_PARTITION') return { topics: [] };
+        throw error;
+      });
+      const count = metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+      partitions.set(topic, count);
+      return count;
+    },
+    async endOffsets(topic) {
+      const client = await admin.get();
+      const offsets = await client.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, o.high]));
+    },
+    async disconnect() {
+      await Promise.all([producer.close(), admin.close()]);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import type { MSKEvent } from 'aws-lambda';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { z } from 'zod';
+import { loadConfig } from '../../../lib/config';
+import { createKafka } from '../../../lib/kafka/client';
+import { decodeKafkaEvent } from '../../../lib/kafka/records';
+import { createLogger, type Logger } from '../../../lib/logger';
+import { createRequester, type Requester, type RequesterOptions } from '../../../lib/request-reply/requester';
+import { createResponder, type Responder, type ResponderOptions } from '../../../lib/request-reply/responder';
+import { createRrTransport, type RrTransport } from '../../../lib/request-reply/transport';
+import { BROKERS, uniqueName } from '../../helpers/kafka';
+
+/** A kafkajs client built by the project's own factory, logging nothing unless RR_TEST_LOG_LEVEL is set. */
+export function projectKafka(brokers: string[] = BROKERS): { kafka: Kafka; logger: Logger } {
+  const level = (process.env.RR_TEST_LOG_LEVEL ?? 'silent') as 'silent';
+  const config = loadConfig({ KAFKA_BROKERS: brokers.join(','), LOG_LEVEL: level, KAFKA_CLIENT_ID: 'rr-test' });
+  const logger = createLogger({ level });
+  return { kafka: createKafka(config, logger), logger };
+}
+
+/** The event Lambda's event source mapping would send for one kafkajs batch (base64, signed header bytes). */
+export function toMskEvent(topic: string, partition: number, messages: KafkaMessage[]): MSKEvent {
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1',
+    bootstrapServers: BROKERS.join(','),
+    records: {
+      [`${topic}-${partition}`]: messages.map((m) => ({
+        topic,
+        partition,
+        offset: Number(m.offset),
+        timestamp: Number(m.timestamp),
+        timestampType: 'CREATE_TIME',
+        key: m.key ? m.key.toString('base64') : (null as unknown as string),
+        value: (m.value ?? Buffer.alloc(0)).toString('base64'),
+        headers: Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
+          (Array.isArray(value) ? value : [value]).map((v) => ({
+            [name]: [...Buffer.from(v ?? '')].map((b) => (b > 127 ? b - 256 : b)),
+          })),
+        ),
+      })),
+    },
+  } as MSKEvent;
+}
+
+export interface RunningResponder {
+  responder: Responder;
+  consumer: Consumer;
+  transport: RrTransport;
+  stop(): Promise<void>;
+}
+
+/**
+ * The responder helper driven by a plain kafkajs consumer, standing in for the event source: each batch
+ * becomes an MSK event, is decoded like in Lambda, answered, and its offsets committed only afterwards.
+ */
+export async function startResponder<S extends z.ZodType>(options: {
+  requestTopic: string;
+  groupId: string;
+  allowedReplyTopics: string[];
+  schema: S;
+  handle: ResponderOptions<S>['handle'];
+  brokers?: string[];
+}): Promise<RunningResponder> {
+  const { kafka, logger } = projectKafka(options.brokers);
+  const transport = createRrTransport(kafka, logger);
+  const responder = createResponder({
+    name: 'test-responder',
+    schema: options.schema,
+    handle: options.handle,
+    allowedReplyTopics: options.allowedReplyTopics,
+    transport,
+    logger,
+    sendTimeoutMs: 5000,
+  });
+  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.requestTopic, fromBeginning: true });
+  let joined!: () => void;
+  const ready = new Promise<void>((resolve) => (joined = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({
+    partitionsConsumedConcurrently: 6,
+    eachBatch: async ({ batch }) => {
+      await responder.handleRecords(decodeKafkaEvent(toMskEvent(batch.topic, batch.partition, batch.messages)));
+    },
+  });
+  await ready;
+  return {
+    responder,
+    consumer,
+    transport,
+    async stop() {
+      await consumer.disconnect();
+      await transport.disconnect();
+    },
+  };
+}
+
+export function startRequester(
+  replyTopic: string,
+  overrides: Partial<RequesterOptions> = {},
+  brokers?: string[],
+): { requester: Requester; stop(): Promise<void> } {
+  const { kafka, logger } = projectKafka(brokers);
+  const transport = createRrTransport(kafka, logger);
+  const requester = createRequester({
+    kafka,
+    transport,
+    logger,
+    replyTopic,
+    timeoutMs: 30_000,
+    groupIdPrefix: uniqueName('rr-test'),
+    ...overrides,
+  });
+  return {
+    requester,
+    async stop() {
+      await requester.stop();
+      await transport.disconnect();
+    },
+  };
+}
