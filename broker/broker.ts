@@ -279,7 +279,8 @@ async function ensureJars(say: Say): Promise<void> {
   );
 }
 
-function serverProperties(host: string, port: number): string {
+/** The jar broker's server.properties: the same settings as docker-compose.yml (a unit test compares them). */
+export function serverProperties(host: string, port: number): string {
   const controllerPort = port + 1;
   return [
     '# written by broker/broker.ts: the same settings as docker-compose.yml',

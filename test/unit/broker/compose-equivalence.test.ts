@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { load } from 'js-yaml';
+import { CLUSTER_ID, KAFKA_VERSION, serverProperties } from '../../../broker/broker';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+/** The apache/kafka image's rule: drop KAFKA_, then `___` → `-`, `__` → `_`, `_` → `.`, lower case. */
+function propertyName(variable: string): string {
+  return variable
+    .slice('KAFKA_'.length)
+    .toLowerCase()
+    .replace(/___/g, '\u0000')
+    .replace(/__/g, '\u0001')
+    .replace(/_/g, '.')
+    .replace(/\u0000/g, '-')
+    .replace(/\u0001/g, '_');
+}
+
+interface Compose {
+  services: { kafka: { image: string; environment: Record<string, string | number> } };
+}
+
+describe('docker-compose.yml and the jar broker', () => {
+  const compose = load(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')) as Compose;
+  const service = compose.services.kafka;
+  const fromCompose = new Map(
+    Object.entries(service.environment)
+      .filter(([name]) => name.startsWith('KAFKA_') && name !== 'KAFKA_HEAP_OPTS')
+      .map(([name, value]) => [propertyName(name), String(value).replace(/\$\{KAFKA_PORT:-(\d+)\}/g, '$1')]),
+  );
+  const fromJar = new Map(
+    serverProperties('127.0.0.1', 9092)
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
+
+  it('run the same Kafka version with the same cluster id', () => {
+    expect(service.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
+    expect(service.environment.CLUSTER_ID).toBe(CLUSTER_ID);
+    expect(readFileSync(resolve(ROOT, 'broker', 'pom.xml'), 'utf8')).toContain(
+      `<kafka.version>${KAFKA_VERSION}</kafka.version>`,
+    );
+  });
+
+  it('set the same broker properties', () => {
+    // where each side must differ: inside a container the listeners bind all interfaces and the
+    // controller is reached as localhost; the jar broker binds loopback only and has a data folder
+    const differ = new Set(['listeners', 'controller.quorum.voters', 'log.dirs']);
+    const keys = new Set([...fromCompose.keys(), ...fromJar.keys()].filter((k) => !differ.has(k)));
+    const mismatches = [...keys].filter((k) => fromCompose.get(k) !== fromJar.get(k));
+    expect(mismatches.map((k) => `${k}: compose=${fromCompose.get(k)} jar=${fromJar.get(k)}`)).toEqual([]);
+    expect(fromCompose.get('listeners')).toBe('PLAINTEXT://:9092,CONTROLLER://:9093');
+    expect(fromJar.get('listeners')).toBe('PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093');
+    expect(fromCompose.get('auto.create.topics.enable')).toBe('false');
+  });
+});
