@@ -40,6 +40,8 @@ export interface OfflineProcess {
 export async function startOffline(
   options: {
     config?: string;
+    /** working directory: the service directory of `config` (osls wants the config at its root); default the repo root */
+    cwd?: string;
     env?: Record<string, string>;
     readyPattern?: RegExp;
     timeoutMs?: number;
@@ -52,7 +54,7 @@ export async function startOffline(
   if (options.config) args.push('--config', options.config);
   args.push(...(options.args ?? []));
   const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, KAFKA_BROKERS: BROKERS.join(','), LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

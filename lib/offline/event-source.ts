@@ -1,0 +1,271 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import { toLambdaRecord } from './event';
+import { createRecordFilter } from './filter';
+import { PartitionWorker, type FailureRecord, type InvocationReport } from './partition-worker';
+import type { EventSourceSettings, PluginOptions } from './settings';
+
+export type LogLevel = 'notice' | 'warning' | 'error';
+
+export interface EventSourceDeps {
+  settings: EventSourceSettings;
+  options: PluginOptions;
+  region: string;
+  clientId: string;
+  invoke(functionKey: string, event: unknown): Promise<unknown>;
+  log(level: LogLevel, message: string): void;
+  onInvocation(report: InvocationReport): void;
+  /** the consumer joined its group and holds these partitions */
+  onAssigned(partitions: number[]): void;
+}
+
+const KAFKA_LOG_LEVELS: Record<number, LogLevel> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warning',
+  [logLevel.INFO]: 'notice',
+};
+
+/**
+ * One `msk` / `kafka` event of one function: a kafkajs consumer in the event's group, feeding one
+ * PartitionWorker per assigned partition.
+ *
+ * kafkajs fetches from a broker only after every batch of the previous fetch was handled, so a slow
+ * partition inside `eachBatch` would hold all the others. Here `eachBatch` only hands records to the
+ * partition's worker and returns; the workers invoke in parallel, and a partition whose worker falls
+ * behind is paused. Auto-commit is off: a worker commits after its invocation succeeded.
+ */
+export class EventSource {
+  readonly #deps: EventSourceDeps;
+  readonly #kafka: Kafka;
+  readonly #workers = new Map<number, PartitionWorker>();
+  readonly #paused = new Set<number>();
+  readonly #filter: (value: string) => boolean;
+  #consumer: Consumer | undefined;
+  #producer: Promise<Producer> | undefined;
+  #logAppendTime = false;
+  #stopping = false;
+
+  constructor(deps: EventSourceDeps) {
+    this.#deps = deps;
+    const { settings } = deps;
+    this.#filter = createRecordFilter(settings.filterPatterns);
+    this.#kafka = new Kafka({
+      clientId: deps.clientId,
+      brokers: settings.brokers,
+      connectionTimeout: 3000,
+      retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log }) => {
+          const { message, error } = log as { message: string; error?: string };
+          // connection errors are reported once per attempt by the start loop, in plain words
+          if (this.#stopping || /Connection error|ECONNREFUSED|Crash|Restarting the consumer/.test(message)) return;
+          deps.log(
+            KAFKA_LOG_LEVELS[level] ?? 'notice',
+            `${this.#name}: kafkajs: ${message}${error ? ` (${error})` : ''}`,
+          );
+        },
+    });
+  }
+
+  get #name(): string {
+    return `${this.#deps.settings.functionKey} <- ${this.#deps.settings.topic}`;
+  }
+
+  /** Start consuming in the background; an unreachable broker is retried with backoff, forever. */
+  start(): void {
+    void this.#runUntilStopped();
+  }
+
+  async #runUntilStopped(): Promise<void> {
+    let wait = this.#deps.options.retryBackoff.initialMs;
+    while (!this.#stopping) {
+      try {
+        await this.#connectAndRun();
+        return;
+      } catch (error) {
+        await this.#disconnectConsumer();
+        if (this.#stopping) return;
+        this.#deps.log(
+          'error',
+          `${this.#name}: cannot consume from Kafka at ${this.#deps.settings.brokers.join(',')}: ` +
+            `${(error as Error).message}. Retrying in ${Math.round(wait / 1000)} s (HTTP functions keep serving).`,
+        );
+        await sleep(wait);
+        wait = Math.min(wait * 2, this.#deps.options.retryBackoff.maxMs);
+      }
+    }
+  }
+
+  async #connectAndRun(): Promise<void> {
+    const { settings, options } = this.#deps;
+    await this.#pinStartingPosition();
+    const consumer = this.#kafka.consumer({
+      groupId: settings.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
+      // window 0 is the low-latency setting: a fetch returns as soon as one record is there, and an
+      // idle long-poll is short so pauses, resumes and shutdown take effect at once
+      maxWaitTimeInMs: settings.batchingWindowMs === 0 ? 100 : Math.min(settings.batchingWindowMs, 500),
+      minBytes: 1,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5000 },
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // kafkajs fetches again from the committed offsets after a join: start every partition afresh
+      for (const worker of this.#workers.values()) worker.reset();
+      this.#paused.clear();
+      const assigned = payload.memberAssignment[settings.topic] ?? [];
+      this.#deps.onAssigned([...assigned].sort((a, b) => a - b));
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.#stopping) return;
+      this.#deps.log(
+        'error',
+        `${this.#name}: consumer crashed (${payload.error.message})${payload.restart ? '; restarting' : ''}`,
+      );
+      if (!payload.restart) void this.#runUntilStopped();
+    });
+    await consumer.connect();
+    // TRIM_HORIZON reads a new group from the start; LATEST and AT_TIMESTAMP were pinned above
+    await consumer.subscribe({ topic: settings.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, isStale }) => {
+        if (isStale() || this.#stopping) return;
+        const worker = this.#worker(batch.partition);
+        worker.push(batch.messages.map((m) => this.#toRecord(batch.topic, batch.partition, m)));
+        if (worker.full && !this.#paused.has(batch.partition)) {
+          this.#paused.add(batch.partition);
+          consumer.pause([{ topic: settings.topic, partitions: [batch.partition] }]);
+        }
+      },
+    });
+  }
+
+  #toRecord(topic: string, partition: number, m: KafkaMessage) {
+    return toLambdaRecord({
+      topic,
+      partition,
+      offset: m.offset,
+      timestamp: m.timestamp,
+      logAppendTime: this.#logAppendTime,
+      key: m.key,
+      value: m.value,
+      headers: m.headers ?? {},
+    });
+  }
+
+  #worker(partition: number): PartitionWorker {
+    let worker = this.#workers.get(partition);
+    if (worker) return worker;
+    const { settings, options, region } = this.#deps;
+    worker = new PartitionWorker(
+      {
+        settings,
+        region,
+        backoff: options.retryBackoff,
+        filter: this.#filter,
+        invoke: (event) => this.#deps.invoke(settings.functionKey, event),
+        commit: (nextOffset, epoch) => this.#commit(partition, nextOffset, epoch),
+        sendFailures: (topic, failures) => this.#sendFailures(topic, failures),
+        onInvocation: (report) => this.#deps.onInvocation(report),
+        log: (level, message) => this.#deps.log(level, `${settings.functionKey}: ${message}`),
+        onBufferLow: () => {
+          if (this.#paused.delete(partition))
+            this.#consumer?.resume([{ topic: settings.topic, partitions: [partition] }]);
+        },
+      },
+      partition,
+    );
+    this.#workers.set(partition, worker);
+    return worker;
+  }
+
+  async #commit(partition: number, nextOffset: number, epoch: number): Promise<void> {
+    const worker = this.#workers.get(partition);
+    if (!this.#consumer || worker?.epoch !== epoch) return;
+    try {
+      await this.#consumer.commitOffsets([{ topic: this.#deps.settings.topic, partition, offset: String(nextOffset) }]);
+    } catch (error) {
+      // the group is rebalancing: the records come again from the last commit (at-least-once)
+      this.#deps.log('warning', `${this.#name}: commit of partition ${partition} failed: ${(error as Error).message}`);
+    }
+  }
+
+  async #sendFailures(topic: string, failures: FailureRecord[]): Promise<void> {
+    this.#producer ??= (async () => {
+      const producer = this.#kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      return producer;
+    })();
+    const producer = await this.#producer.catch((error: unknown) => {
+      this.#producer = undefined;
+      throw error;
+    });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: failures.map((f) => ({
+        key: f.key === undefined ? null : Buffer.from(f.key, 'base64'),
+        value: f.value,
+      })),
+    });
+  }
+
+  /**
+   * A group with no commits starts where `startingPosition` says; a group with commits resumes from them.
+   * LATEST and AT_TIMESTAMP are written as the group's offsets before it first joins, so a restart
+   * before the first record resumes there too instead of skipping what arrived meanwhile.
+   */
+  async #pinStartingPosition(): Promise<void> {
+    const { settings } = this.#deps;
+    const admin = this.#kafka.admin({ retry: { retries: 2 } });
+    await admin.connect();
+    try {
+      const config = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2 /* TOPIC */, name: settings.topic, configNames: ['message.timestamp.type'] }],
+      });
+      const type = config.resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type');
+      this.#logAppendTime = type?.configValue === 'LogAppendTime';
+      if (settings.startingPosition === 'TRIM_HORIZON') return;
+      const [committed] = await admin.fetchOffsets({ groupId: settings.groupId, topics: [settings.topic] });
+      if (committed && committed.partitions.some((p) => p.offset !== '-1')) return;
+      const offsets =
+        settings.startingPosition === 'LATEST'
+          ? (await admin.fetchTopicOffsets(settings.topic)).map((p) => ({ partition: p.partition, offset: p.high }))
+          : await admin.fetchTopicOffsetsByTimestamp(settings.topic, settings.startingPositionTimestamp! * 1000);
+      await admin.setOffsets({ groupId: settings.groupId, topic: settings.topic, partitions: offsets });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async #disconnectConsumer(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Leave the group cleanly: stop fetching, let invocations in flight finish (up to `graceMs`),
+   * commit nothing that did not succeed, disconnect.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    this.#stopping = true;
+    const workers = Promise.all([...this.#workers.values()].map((w) => w.stop()));
+    await Promise.race([workers, sleep(graceMs)]);
+    await this.#disconnectConsumer();
+    const producer = await this.#producer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,108 @@
+import type { EventSourceSettings } from './settings';
+
+/** One Kafka record as the local event source holds it (what kafkajs delivers, plus where it came from). */
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  /** kafkajs reports the batch's timestamp type through the record attributes */
+  logAppendTime: boolean;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** kafkajs's header object: a repeated name holds an array of values */
+  headers: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
+}
+
+/** One record in the Lambda event, as AWS writes it (../shared/docs/aws-kafka-event-source.md §1). */
+export interface LambdaKafkaRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME';
+  key?: string;
+  value: string;
+  headers: Array<Record<string, number[]>>;
+}
+
+export interface LambdaKafkaEvent {
+  eventSource: 'aws:kafka' | 'SelfManagedKafka';
+  eventSourceArn?: string;
+  bootstrapServers: string;
+  records: Record<string, LambdaKafkaRecord[]>;
+}
+
+/** Header bytes as Java's signed bytes (-128..127), which is how AWS serialises them. */
+function signedBytes(value: Buffer | string | undefined): number[] {
+  const bytes = typeof value === 'string' ? Buffer.from(value) : (value ?? Buffer.alloc(0));
+  return Array.from(bytes, (b) => (b > 127 ? b - 256 : b));
+}
+
+/** Convert one record to AWS's shape: base64 key and value, millisecond timestamp, signed-byte headers. */
+export function toLambdaRecord(record: SourceRecord): LambdaKafkaRecord {
+  const out: LambdaKafkaRecord = {
+    topic: record.topic,
+    partition: record.partition,
+    offset: Number(record.offset),
+    timestamp: Number(record.timestamp),
+    timestampType: record.logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME',
+    // a record without a key has no `key` field in the event (Powertools' schema: key optional, not nullable)
+    ...(record.key ? { key: record.key.toString('base64') } : {}),
+    // a tombstone (null value) is sent as an empty value: the event has no way to tell them apart
+    value: (record.value ?? Buffer.alloc(0)).toString('base64'),
+    headers: Object.entries(record.headers).flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((v) => ({ [name]: signedBytes(v) })),
+    ),
+  };
+  return out;
+}
+
+/** The invocation event for records of one or more partitions, keyed `topic-partition` as on AWS. */
+export function buildEvent(settings: EventSourceSettings, records: LambdaKafkaRecord[]): LambdaKafkaEvent {
+  const grouped: Record<string, LambdaKafkaRecord[]> = {};
+  for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(r);
+  return settings.kind === 'msk'
+    ? {
+        eventSource: 'aws:kafka',
+        eventSourceArn: settings.eventSourceArn,
+        bootstrapServers: settings.bootstrapServers,
+        records: grouped,
+      }
+    : { eventSource: 'SelfManagedKafka', bootstrapServers: settings.bootstrapServers, records: grouped };
+}
+
+/** Bytes of the JSON the event would take, the measure of AWS's 6 MB invocation payload limit. */
+export function eventSize(event: LambdaKafkaEvent): number {
+  return Buffer.byteLength(JSON.stringify(event));
+}
+
+/** Bytes one record adds to an event: its JSON plus the separating comma. */
+export function recordSize(record: LambdaKafkaRecord): number {
+  return Buffer.byteLength(JSON.stringify(record)) + 1;
+}
+
+/**
+ * Split records (one partition, in offset order) into the invocations they fit in: at most
+ * `batchSize` records and `maxBytes` of event each. A record too large on its own comes back in
+ * `oversized`, to go to the on-failure destination as AWS does.
+ */
+export function splitToPayloadLimit(
+  settings: EventSourceSettings,
+  records: LambdaKafkaRecord[],
+  maxBytes: number,
+): { batch: LambdaKafkaRecord[]; oversized: LambdaKafkaRecord | undefined } {
+  const envelope = eventSize(buildEvent(settings, [])) + 64;
+  const batch: LambdaKafkaRecord[] = [];
+  let size = envelope;
+  for (const record of records.slice(0, settings.batchSize)) {
+    const s = recordSize(record);
+    if (size + s > maxBytes) {
+      if (batch.length === 0) return { batch, oversized: record };
+      break;
+    }
+    batch.push(record);
+    size += s;
+  }
+  return { batch, oversized: undefined };
+}

@@ -1,0 +1,91 @@
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** What this plugin uses of serverless-offline's `Lambda` (serverless-offline/lambda). */
+export interface OfflineLambda {
+  create(lambdas: Array<{ functionKey: string; functionDefinition: unknown }>): void;
+  get(functionKey: string): { setEvent(event: unknown): void; runHandler(): Promise<unknown> };
+  cleanup(): Promise<unknown>;
+}
+
+interface Generation {
+  lambda: OfflineLambda;
+  inFlight: number;
+  retired: boolean;
+}
+
+/** A timeout raised by serverless-offline's runner (LambdaTimeoutError, "[504] - Lambda timeout."). */
+export function isLambdaTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'LambdaTimeoutError' || /Lambda timeout/.test(error.message));
+}
+
+/**
+ * Invokes handlers through serverless-offline's own Lambda runner, so Kafka-triggered functions run
+ * in the same worker threads, with the same environment, timeout and options as HTTP functions.
+ *
+ * The runner's pool cannot drop a single function instance, and after a timeout serverless-offline
+ * terminates that instance's worker but keeps it in the pool, where the next invocation would wait
+ * on a dead thread. So after a timeout, and when serverless-esbuild rebuilt the code, the invoker
+ * starts a new generation of the pool; the old one is cleaned up once its in-flight invocations end.
+ */
+export class LambdaInvoker {
+  #generation: Generation;
+  readonly #createLambda: () => OfflineLambda;
+
+  constructor(createLambda: () => OfflineLambda) {
+    this.#createLambda = createLambda;
+    this.#generation = { lambda: createLambda(), inFlight: 0, retired: false };
+  }
+
+  /** Run the function's handler with `event`, synchronously as Lambda does; resolves with its result. */
+  async invoke(functionKey: string, event: unknown): Promise<unknown> {
+    const generation = this.#generation;
+    generation.inFlight += 1;
+    try {
+      const lambdaFunction = generation.lambda.get(functionKey);
+      lambdaFunction.setEvent(event);
+      return await lambdaFunction.runHandler();
+    } catch (error) {
+      if (isLambdaTimeout(error) && generation === this.#generation) this.renew();
+      throw error;
+    } finally {
+      generation.inFlight -= 1;
+      if (generation.retired && generation.inFlight === 0) void generation.lambda.cleanup().catch(() => undefined);
+    }
+  }
+
+  /** Fresh worker threads (and freshly loaded handler code) for every invocation from now on. */
+  renew(): void {
+    const old = this.#generation;
+    this.#generation = { lambda: this.#createLambda(), inFlight: 0, retired: false };
+    old.retired = true;
+    if (old.inFlight === 0) void old.lambda.cleanup().catch(() => undefined);
+  }
+
+  /** Stop every worker thread. */
+  async close(): Promise<void> {
+    this.#generation.retired = true;
+    await this.#generation.lambda.cleanup().catch(() => undefined);
+  }
+}
+
+/**
+ * serverless-offline's defaults, read from its own config: they are not exported, and the runner
+ * must get the same option set serverless-offline built for HTTP functions (defaults, then
+ * custom.serverless-offline, then command-line options).
+ */
+export async function loadOfflineModules(): Promise<{
+  Lambda: new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda;
+  defaultOptions: Record<string, unknown>;
+}> {
+  const entry = require.resolve('serverless-offline');
+  const importEsm = (specifier: string) => import(specifier) as Promise<{ default: unknown }>;
+  const lambdaModule = await importEsm(pathToFileURL(join(dirname(entry), 'lambda', 'index.js')).href);
+  const defaultsModule = await importEsm(pathToFileURL(join(dirname(entry), 'config', 'defaultOptions.js')).href).catch(
+    () => ({ default: {} }),
+  );
+  return {
+    Lambda: lambdaModule.default as new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda,
+    defaultOptions: defaultsModule.default as Record<string, unknown>,
+  };
+}

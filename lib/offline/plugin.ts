@@ -1,0 +1,258 @@
+import { EventSource, type LogLevel } from './event-source';
+import { LambdaInvoker, loadOfflineModules } from './invoker';
+import type { InvocationReport } from './partition-worker';
+import {
+  EVENT_KINDS,
+  EVENT_SCHEMA_EXTENSION,
+  MSK_ONLY_SCHEMA_EXTENSION,
+  parseBrokers,
+  readEventSettings,
+  readPluginOptions,
+  type EventKind,
+  type EventSourceSettings,
+} from './settings';
+
+/** The key of this plugin's local-only options in serverless.yml `custom`. */
+export const CUSTOM_KEY = 'serverless-offline-kafka';
+const PREFIX = 'kafka';
+
+type RawEvent = Record<string, unknown>;
+
+/** The parts of the Serverless Framework (v3 / osls) this plugin touches. */
+interface Serverless {
+  service: {
+    service: string;
+    custom?: Record<string, unknown>;
+    provider: {
+      stage?: string;
+      region?: string;
+      environment?: Record<string, unknown>;
+      compiledCloudFormationTemplate?: {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+    };
+    getAllFunctions(): string[];
+    getFunction(key: string): { name?: string; events?: Array<Record<string, unknown>> };
+  };
+  configSchemaHandler: {
+    defineFunctionEventProperties(provider: string, event: string, schema: object): void;
+  };
+  getProvider(name: 'aws'): { naming: { getLambdaLogicalId(functionKey: string): string } };
+}
+
+interface LogUtils {
+  log: { notice(m: string): void; warning(m: string): void; error(m: string): void };
+}
+
+/**
+ * serverless-offline-kafka: runs every `msk` and `kafka` function event of serverless.yml under
+ * `serverless offline`, against a real Kafka broker, the way an AWS Lambda event source mapping does;
+ * and on `serverless package`/`deploy` writes the settings the framework cannot express
+ * (retry controls, partial batch responses, destinations, window 0) into the generated mappings.
+ */
+export default class ServerlessOfflineKafka {
+  readonly hooks: Record<string, () => unknown>;
+  readonly #serverless: Serverless;
+  readonly #cliOptions: Record<string, unknown>;
+  readonly #log: LogUtils['log'];
+  #sources: EventSource[] = [];
+  #invoker: LambdaInvoker | undefined;
+  #started = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(serverless: Serverless, cliOptions: Record<string, unknown>, utils?: LogUtils) {
+    this.#serverless = serverless;
+    this.#cliOptions = cliOptions ?? {};
+    this.#log = utils?.log ?? {
+      notice: (m) => console.error(m),
+      warning: (m) => console.error(m),
+      error: (m) => console.error(m),
+    };
+    serverless.configSchemaHandler.defineFunctionEventProperties('aws', 'msk', {
+      properties: { ...EVENT_SCHEMA_EXTENSION, ...MSK_ONLY_SCHEMA_EXTENSION },
+    });
+    serverless.configSchemaHandler.defineFunctionEventProperties('aws', 'kafka', {
+      properties: EVENT_SCHEMA_EXTENSION,
+    });
+    this.hooks = {
+      // `serverless offline start`: after serverless-offline's own init (plugins run in listed order)
+      'offline:start:init': () => this.start(),
+      // `serverless offline`: its single hook never returns, so start before it
+      'before:offline:start': () => this.start(),
+      'before:offline:start:end': () => this.stop(),
+      // serverless-esbuild rebuilt the handlers
+      'offline:functionsUpdated:cleanup': () => this.#invoker?.renew(),
+      'after:package:compileEvents': () => this.writeCloudFormation(),
+    };
+  }
+
+  #write(level: LogLevel, message: string): void {
+    this.#log[level](`${PREFIX}: ${message}`);
+  }
+
+  /** Every `msk` / `kafka` event of the service, read into local settings. */
+  eventSettings(): EventSourceSettings[] {
+    const { service } = this.#serverless;
+    const provider = service.provider;
+    const options = readPluginOptions(service.custom?.[CUSTOM_KEY]);
+    const ctx = {
+      service: service.service,
+      stage: String(this.#cliOptions.stage ?? provider.stage ?? 'dev'),
+      region: String(this.#cliOptions.region ?? provider.region ?? 'us-east-1'),
+      defaultBrokers: parseBrokers(process.env.KAFKA_BROKERS) ??
+        parseBrokers(provider.environment?.KAFKA_BROKERS) ?? ['127.0.0.1:9092'],
+    };
+    const settings: EventSourceSettings[] = [];
+    for (const key of service.getAllFunctions()) {
+      const fn = service.getFunction(key);
+      for (const event of fn.events ?? []) {
+        for (const kind of EVENT_KINDS) {
+          const raw = event[kind];
+          if (raw && typeof raw === 'object') {
+            settings.push(readEventSettings(ctx, options, { key, name: fn.name }, kind, raw as RawEvent));
+          }
+        }
+      }
+    }
+    return settings;
+  }
+
+  /** Start a consumer per enabled event, in the background: HTTP functions do not wait for Kafka. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const all = this.eventSettings();
+    if (all.length === 0) return;
+    const { service } = this.#serverless;
+    const options = readPluginOptions(service.custom?.[CUSTOM_KEY]);
+    const { Lambda, defaultOptions } = await loadOfflineModules();
+    // the option set serverless-offline builds for HTTP functions: defaults < custom < command line
+    const offlineOptions = {
+      ...defaultOptions,
+      ...(service.custom?.['serverless-offline'] as Record<string, unknown> | undefined),
+      ...this.#cliOptions,
+    };
+    const lambdas = service.getAllFunctions().map((functionKey) => ({
+      functionKey,
+      functionDefinition: service.getFunction(functionKey),
+    }));
+    this.#invoker = new LambdaInvoker(() => {
+      const lambda = new Lambda(this.#serverless, offlineOptions);
+      lambda.create(lambdas);
+      return lambda;
+    });
+    const invoker = this.#invoker;
+
+    const enabled = all.filter((s) => s.enabled);
+    for (const s of all.filter((x) => !x.enabled)) {
+      this.#write('notice', `${s.functionKey} <- ${s.topic}: enabled: false, not consuming`);
+    }
+    const assignments = new Map<EventSourceSettings, number[]>();
+    let ready = false;
+    const region = String(this.#cliOptions.region ?? service.provider.region ?? 'us-east-1');
+    for (const settings of enabled) {
+      const source = new EventSource({
+        settings,
+        options,
+        region,
+        clientId: `${service.service}-offline-kafka`,
+        invoke: (functionKey, event) => invoker.invoke(functionKey, event),
+        log: (level, message) => this.#write(level, message),
+        onInvocation: (report) => this.#write(report.outcome === 'ok' ? 'notice' : 'warning', formatInvocation(report)),
+        onAssigned: (partitions) => {
+          assignments.set(settings, partitions);
+          const described = `${settings.functionKey} <- ${settings.topic} [${partitions.join(',') || 'none'}] group ${settings.groupId}`;
+          if (ready) {
+            this.#write('notice', `rebalanced: ${described}`);
+          } else if (assignments.size === enabled.length) {
+            ready = true;
+            const lines = enabled.map(
+              (s) => `${s.functionKey} <- ${s.topic} [${assignments.get(s)!.join(',') || 'none'}] group ${s.groupId}`,
+            );
+            this.#write('notice', `ready: ${enabled.length} consumer(s) hold their partitions: ${lines.join('; ')}`);
+          }
+        },
+      });
+      source.start();
+      this.#sources.push(source);
+    }
+    // `serverless offline` (no `start`) exits inside its own hook; leave the groups on Ctrl-C there too
+    process.once('SIGINT', () => void this.stop());
+    process.once('SIGTERM', () => void this.stop());
+  }
+
+  /** Leave every group cleanly and stop the worker threads. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (this.#sources.length === 0) return;
+      this.#write('notice', 'stopping consumers');
+      await Promise.all(this.#sources.map((s) => s.stop()));
+      await this.#invoker?.close();
+      this.#write('notice', 'consumers stopped, groups left');
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * Write the settings serverless.yml cannot express for these events into the generated
+   * AWS::Lambda::EventSourceMapping resources, so the ones configured once reach AWS too.
+   */
+  writeCloudFormation(): void {
+    const template = this.#serverless.service.provider.compiledCloudFormationTemplate;
+    if (!template) return;
+    const naming = this.#serverless.getProvider('aws').naming;
+    const { service } = this.#serverless;
+    for (const key of service.getAllFunctions()) {
+      const logicalId = naming.getLambdaLogicalId(key);
+      for (const event of service.getFunction(key).events ?? []) {
+        for (const kind of EVENT_KINDS) {
+          const raw = event[kind] as RawEvent | undefined;
+          if (!raw || typeof raw !== 'object') continue;
+          const mapping = findMapping(template.Resources, logicalId, kind, raw);
+          if (mapping) applyMappingSettings(mapping.Properties, kind, raw);
+          else this.#write('warning', `no event source mapping found for ${key} ${kind} ${String(raw.topic)}`);
+        }
+      }
+    }
+  }
+}
+
+function formatInvocation(r: InvocationReport): string {
+  const offsets =
+    r.firstOffset === r.lastOffset ? `offset ${r.firstOffset}` : `offsets ${r.firstOffset}..${r.lastOffset}`;
+  return `${r.functionKey} ${r.partitionKey} ${offsets} (${r.records} records) attempt ${r.attempt} ${Math.round(r.durationMs)} ms ${r.outcome}`;
+}
+
+function findMapping(
+  resources: Record<string, { Type: string; Properties: Record<string, unknown> }>,
+  functionLogicalId: string,
+  kind: EventKind,
+  raw: RawEvent,
+) {
+  return Object.values(resources).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(r.Properties.FunctionName).includes(`"${functionLogicalId}"`) &&
+      Array.isArray(r.Properties.Topics) &&
+      r.Properties.Topics[0] === raw.topic &&
+      (kind === 'msk'
+        ? JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify(raw.arn)
+        : r.Properties.SelfManagedEventSource !== undefined),
+  );
+}
+
+/** The CloudFormation properties of the plugin's event settings (documented in README.md). */
+export function applyMappingSettings(props: Record<string, unknown>, kind: EventKind, raw: RawEvent): void {
+  // the framework compiles maximumBatchingWindow only when truthy, so 0 (invoke at once) is lost
+  if (raw.maximumBatchingWindow === 0) props.MaximumBatchingWindowInSeconds = 0;
+  if (typeof raw.maximumRetryAttempts === 'number') props.MaximumRetryAttempts = raw.maximumRetryAttempts;
+  if (typeof raw.maximumRecordAgeInSeconds === 'number')
+    props.MaximumRecordAgeInSeconds = raw.maximumRecordAgeInSeconds;
+  if (typeof raw.bisectBatchOnFunctionError === 'boolean') {
+    props.BisectBatchOnFunctionError = raw.bisectBatchOnFunctionError;
+  }
+  if (raw.functionResponseType === 'ReportBatchItemFailures') props.FunctionResponseTypes = ['ReportBatchItemFailures'];
+  if (kind === 'msk' && typeof raw.onFailureDestination === 'string') {
+    props.DestinationConfig = { OnFailure: { Destination: raw.onFailureDestination } };
+  }
+}

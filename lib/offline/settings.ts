@@ -1,0 +1,189 @@
+import { OfflineKafkaConfigError } from './errors';
+
+/** The `startingPosition` values AWS accepts for Kafka event source mappings. */
+export const STARTING_POSITIONS = ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const;
+export type StartingPosition = (typeof STARTING_POSITIONS)[number];
+
+export const EVENT_KINDS = ['msk', 'kafka'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** AWS's limits (with-msk / kafka-retry-configurations), applied locally as on AWS. */
+export const LIMITS = {
+  maxPayloadBytes: 6 * 1024 * 1024,
+  defaultBatchSize: 100,
+  maxBatchSize: 10_000,
+  defaultBatchingWindowSeconds: 0.5,
+  /** with infinite retries and an on-failure destination, Lambda caps retries at 10 */
+  retriesWithDestination: 10,
+} as const;
+
+/** Everything one `msk` / `kafka` event of one function needs to run locally. */
+export interface EventSourceSettings {
+  functionKey: string;
+  /** the deployed function name (service-stage-function), for logs and failure records */
+  functionName: string;
+  kind: EventKind;
+  topic: string;
+  /** broker addresses the local consumer connects to */
+  brokers: string[];
+  /** what the event's `bootstrapServers` says: one comma-separated string, as on AWS */
+  bootstrapServers: string;
+  /** msk only: the cluster ARN as written (or a local placeholder when it is a CloudFormation reference) */
+  eventSourceArn?: string;
+  groupId: string;
+  batchSize: number;
+  batchingWindowMs: number;
+  startingPosition: StartingPosition;
+  /** Unix seconds, for AT_TIMESTAMP */
+  startingPositionTimestamp?: number;
+  enabled: boolean;
+  filterPatterns: unknown[];
+  /** -1 = forever */
+  maximumRetryAttempts: number;
+  /** -1 = forever */
+  maximumRecordAgeSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  reportBatchItemFailures: boolean;
+  /** the on-failure destination as written (`kafka://topic`, or an SQS/SNS/S3 ARN) */
+  onFailureDestination?: string;
+}
+
+/** Local-only options, from `custom.serverless-offline-kafka`. None of them reaches AWS. */
+export interface PluginOptions {
+  /** overrides every event's brokers (string "h:p,h:p" or a list) */
+  brokers?: string[];
+  /** first and longest wait between retries of a failing batch */
+  retryBackoff: { initialMs: number; maxMs: number };
+  /** kafkajs consumer session timeout: how long a crashed process keeps its partitions */
+  sessionTimeoutMs: number;
+}
+
+/** The settings the plugin adds to the `msk` and `kafka` event schemas (and writes into CloudFormation). */
+export const EVENT_SCHEMA_EXTENSION = {
+  maximumRetryAttempts: { type: 'integer', minimum: -1, maximum: 10_000 },
+  maximumRecordAgeInSeconds: {
+    anyOf: [
+      { type: 'integer', const: -1 },
+      { type: 'integer', minimum: 60, maximum: 604_800 },
+    ],
+  },
+  bisectBatchOnFunctionError: { type: 'boolean' },
+  functionResponseType: { type: 'string', enum: ['ReportBatchItemFailures'] },
+} as const;
+
+/** `msk` has no `onFailureDestination` in the framework; `kafka` already has one. */
+export const MSK_ONLY_SCHEMA_EXTENSION = {
+  onFailureDestination: { type: 'string' },
+} as const;
+
+export interface ServiceContext {
+  service: string;
+  stage: string;
+  region: string;
+  /** KAFKA_BROKERS of the environment running `serverless offline`, or of provider.environment */
+  defaultBrokers: string[];
+}
+
+type RawEvent = Record<string, unknown>;
+
+const asString = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+const asNumber = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** Split "h:p, h:p" (or a list) into addresses. */
+export function parseBrokers(value: unknown): string[] | undefined {
+  const list = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : undefined;
+  const brokers = list?.map((b) => b.trim()).filter(Boolean);
+  return brokers && brokers.length > 0 ? brokers : undefined;
+}
+
+/**
+ * The stable consumer group id used when `consumerGroupId` is not set: the same on every start, so a
+ * restart resumes from the group's commits (AWS uses one id per mapping for the same reason).
+ *
+ * @example
+ * deriveGroupId({ service: 'shop', stage: 'local' }, 'worker', 'orders'); // 'shop-local-worker-orders'
+ */
+export function deriveGroupId(ctx: { service: string; stage: string }, functionKey: string, topic: string): string {
+  return `${ctx.service}-${ctx.stage}-${functionKey}-${topic}`.slice(0, 200);
+}
+
+/**
+ * Read one `msk` or `kafka` event of a function into the settings the local event source runs with.
+ * Throws OfflineKafkaConfigError naming the function and the setting when something cannot work locally.
+ */
+export function readEventSettings(
+  ctx: ServiceContext,
+  options: PluginOptions,
+  fn: { key: string; name?: string },
+  kind: EventKind,
+  raw: RawEvent,
+): EventSourceSettings {
+  const where = `function "${fn.key}", ${kind} event`;
+  const topic = asString(raw.topic);
+  if (!topic) throw new OfflineKafkaConfigError(`${where}: "topic" is required`);
+  const eventBrokers = kind === 'kafka' ? parseBrokers(raw.bootstrapServers) : undefined;
+  const brokers = options.brokers ?? eventBrokers ?? ctx.defaultBrokers;
+  const batchSize = asNumber(raw.batchSize) ?? LIMITS.defaultBatchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > LIMITS.maxBatchSize) {
+    throw new OfflineKafkaConfigError(
+      `${where}: batchSize must be 1-${LIMITS.maxBatchSize}, got ${String(raw.batchSize)}`,
+    );
+  }
+  const window = asNumber(raw.maximumBatchingWindow) ?? LIMITS.defaultBatchingWindowSeconds;
+  const startingPosition = (asString(raw.startingPosition) ?? 'TRIM_HORIZON') as StartingPosition;
+  if (!STARTING_POSITIONS.includes(startingPosition)) {
+    throw new OfflineKafkaConfigError(`${where}: startingPosition must be one of ${STARTING_POSITIONS.join(', ')}`);
+  }
+  const startingPositionTimestamp = asNumber(raw.startingPositionTimestamp);
+  if (startingPosition === 'AT_TIMESTAMP' && startingPositionTimestamp === undefined) {
+    throw new OfflineKafkaConfigError(`${where}: AT_TIMESTAMP needs startingPositionTimestamp (Unix seconds)`);
+  }
+  const arn = raw.arn;
+  return {
+    functionKey: fn.key,
+    functionName: fn.name ?? `${ctx.service}-${ctx.stage}-${fn.key}`,
+    kind,
+    topic,
+    brokers,
+    bootstrapServers: brokers.join(','),
+    eventSourceArn:
+      kind === 'msk'
+        ? (asString(arn) ??
+          `arn:aws:kafka:${ctx.region}:000000000000:cluster/offline/00000000-0000-0000-0000-000000000000-1`)
+        : undefined,
+    groupId: asString(raw.consumerGroupId) ?? deriveGroupId(ctx, fn.key, topic),
+    batchSize,
+    batchingWindowMs: Math.round(window * 1000),
+    startingPosition,
+    startingPositionTimestamp,
+    enabled: raw.enabled !== false,
+    filterPatterns: Array.isArray(raw.filterPatterns) ? raw.filterPatterns : [],
+    maximumRetryAttempts: asNumber(raw.maximumRetryAttempts) ?? -1,
+    maximumRecordAgeSeconds: asNumber(raw.maximumRecordAgeInSeconds) ?? -1,
+    bisectBatchOnFunctionError: raw.bisectBatchOnFunctionError === true,
+    reportBatchItemFailures: raw.functionResponseType === 'ReportBatchItemFailures',
+    onFailureDestination: asString(raw.onFailureDestination),
+  };
+}
+
+/** `custom.serverless-offline-kafka`, validated, with defaults. */
+export function readPluginOptions(raw: unknown): PluginOptions {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const backoff = (o.retryBackoff && typeof o.retryBackoff === 'object' ? o.retryBackoff : {}) as Record<
+    string,
+    unknown
+  >;
+  const initialMs = asNumber(backoff.initialMs) ?? 1000;
+  const maxMs = asNumber(backoff.maxMs) ?? 30_000;
+  const sessionTimeoutMs = asNumber(o.sessionTimeoutMs) ?? 10_000;
+  if (initialMs < 1 || maxMs < initialMs) {
+    throw new OfflineKafkaConfigError('custom.serverless-offline-kafka.retryBackoff: need 1 <= initialMs <= maxMs');
+  }
+  return { brokers: parseBrokers(o.brokers), retryBackoff: { initialMs, maxMs }, sessionTimeoutMs };
+}
+
+/** The topic of a `kafka://topic` destination, or undefined for any other destination. */
+export function kafkaDestinationTopic(destination: string | undefined): string | undefined {
+  const match = destination?.match(/^kafka:\/\/(.+)$/);
+  return match?.[1];
+}
