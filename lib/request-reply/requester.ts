@@ -234,7 +234,7 @@ export function createRequester(options: RequesterOptions): Requester {
       maxWaitTimeInMs: 1000,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 2000 },
+      retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 2000, restartOnFailure: async () => false },
     });
     let joined!: () => void;
     let failed!: (error: Error) => void;
@@ -255,16 +255,17 @@ export function createRequester(options: RequesterOptions): Requester {
       joined();
     });
     listener.on(listener.events.CRASH, ({ payload }) => {
-      logger.warn({ err: payload.error, restart: payload.restart, replyTopic }, 'reply listener crashed');
-      if (!payload.restart && consumer === listener) {
-        // kafkajs gave up: the next request starts a new listener from nextOffset
-        consumer = undefined;
-        starting = undefined;
-        failed(
-          new ReplyListenerUnavailableError(`the reply listener stopped: ${payload.error.message}`, payload.error),
-        );
-        void listener.disconnect().catch(() => undefined);
-      }
+      logger.warn({ err: payload.error, replyTopic }, 'reply listener crashed; starting a new one');
+      if (consumer !== listener) return;
+      // Not kafkajs's own restart (restartOnFailure below): it rejoins the SAME group under a new member
+      // id and, after a broker restart, waits a whole session timeout for the old member to expire. A
+      // group with a new id is joined at once; it carries no state (offsets are never committed) and
+      // resumes from nextOffset.
+      consumer = undefined;
+      starting = undefined;
+      failed(new ReplyListenerUnavailableError(`the reply listener stopped: ${payload.error.message}`, payload.error));
+      void listener.disconnect().catch(() => undefined);
+      relaunchSoon();
     });
     consumer = listener;
     try {
@@ -289,12 +290,33 @@ export function createRequester(options: RequesterOptions): Requester {
     logger.info({ replyTopic, partition: mine, offset: nextOffset }, 'reply listener ready');
   };
 
+  const begin = (): Promise<void> => {
+    if (!starting) {
+      const attempt = launch();
+      starting = attempt;
+      // a failed start is forgotten so the next request tries again (unless a newer attempt replaced it)
+      attempt.catch(() => {
+        if (starting === attempt) starting = undefined;
+      });
+    }
+    return starting;
+  };
+
+  let relaunchTimer: NodeJS.Timeout | undefined;
+  /** after a crash, keep trying in the background (backoff up to 5 s) so the listener is ready before the next request */
+  const relaunchSoon = (delayMs = 250): void => {
+    if (stopped || relaunchTimer) return;
+    relaunchTimer = setTimeout(() => {
+      relaunchTimer = undefined;
+      if (stopped || starting) return;
+      begin().catch(() => relaunchSoon(Math.min(delayMs * 2, 5000)));
+    }, delayMs);
+    relaunchTimer.unref();
+  };
+
   const start = async (timeoutMs = options.timeoutMs): Promise<void> => {
     if (stopped) throw new ReplyListenerUnavailableError('the requester was stopped');
-    const attempt = (starting ??= launch().catch((error: unknown) => {
-      starting = undefined;
-      throw error;
-    }));
+    const attempt = begin();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -384,6 +406,7 @@ export function createRequester(options: RequesterOptions): Requester {
     replyPartition: () => partition,
     async stop() {
       stopped = true;
+      clearTimeout(relaunchTimer);
       for (const [id, entry] of pending) {
         clearTimeout(entry.timer);
         entry.reject(new ReplyListenerUnavailableError('the requester is shutting down'));

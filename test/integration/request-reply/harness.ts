@@ -73,7 +73,14 @@ export async function startResponder<S extends z.ZodType>(options: {
     logger,
     sendTimeoutMs: 5000,
   });
-  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500 });
+  // a short session: after a broker restart kafkajs rejoins under a new member id and the group waits for
+  // the old member's session to expire before it assigns partitions again
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: 500,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: options.requestTopic, fromBeginning: true });
   let joined!: () => void;

@@ -1,0 +1,119 @@
+import type { TopicMessages } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { BrokerUnavailableError } from '../../../lib/errors';
+import { decodeKafkaEvent, type KafkaEvent } from '../../../lib/kafka/records';
+import { createLogger } from '../../../lib/logger';
+import { QuoteRequestSchema, priceQuote } from '../../../lib/quotes/quote';
+import { BadReplyError } from '../../../lib/request-reply/errors';
+import { replyToHttp } from '../../../lib/request-reply/lambda';
+import { RR_HEADERS, encodeReplyPartition } from '../../../lib/request-reply/protocol';
+import { createResponder } from '../../../lib/request-reply/responder';
+
+const signed = (bytes: Buffer) => [...bytes].map((b) => (b > 127 ? b - 256 : b));
+
+/** An MSK event as Lambda sends it, one record per entry of `records`. */
+function mskEvent(records: { value: unknown; headers: Record<string, Buffer | string> }[]): KafkaEvent {
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/c/00000000-0000-0000-0000-000000000000-1',
+    bootstrapServers: 'b-1:9092',
+    records: {
+      'quote-requests-0': records.map((r, offset) => ({
+        topic: 'quote-requests',
+        partition: 0,
+        offset,
+        timestamp: 1763800000000,
+        timestampType: 'CREATE_TIME',
+        key: Buffer.from(`k-${offset}`).toString('base64'),
+        value: Buffer.from(JSON.stringify(r.value)).toString('base64'),
+        headers: Object.entries(r.headers).map(([name, v]) => ({ [name]: signed(Buffer.from(v)) })),
+      })),
+    },
+  } as KafkaEvent;
+}
+
+function setup(options: { failSend?: boolean } = {}) {
+  const sends: TopicMessages[][] = [];
+  const responder = createResponder({
+    name: 'price-quote',
+    schema: QuoteRequestSchema,
+    handle: async ({ body }) => priceQuote(body),
+    allowedReplyTopics: ['quote-replies', 'other-replies'],
+    transport: {
+      send: async (topicMessages) => {
+        if (options.failSend) throw new BrokerUnavailableError('the broker did not acknowledge');
+        sends.push(topicMessages);
+      },
+      partitionCount: async () => 4,
+    },
+    logger: createLogger({ level: 'silent' }),
+    sendTimeoutMs: 1000,
+  });
+  return { responder, sends };
+}
+
+const request = (value: unknown, replyTopic = 'quote-replies', extra: Record<string, Buffer | string> = {}) => ({
+  value,
+  headers: {
+    [RR_HEADERS.correlationId]: randomUUID(),
+    [RR_HEADERS.replyTopic]: replyTopic,
+    [RR_HEADERS.replyPartition]: encodeReplyPartition(1),
+    ...extra,
+  },
+});
+
+describe('responder helper', () => {
+  test('sends every reply of a batch in one produce call, to each requester’s topic and partition', async () => {
+    const { responder, sends } = setup();
+    const event = mskEvent([
+      request({ productId: 'a', quantity: 1 }),
+      request({ productId: 'b', quantity: 2 }, 'other-replies'),
+      request({ productId: 'discontinued-c', quantity: 1 }),
+      { value: { productId: 'event', quantity: 1 }, headers: {} },
+    ]);
+    const outcome = await responder.handleRecords(decodeKafkaEvent(event));
+    expect(outcome).toEqual({ replies: 3, skipped: 1 });
+    expect(sends).toHaveLength(1);
+    const [batch] = sends;
+    expect(batch!.map((t) => t.topic).sort()).toEqual(['other-replies', 'quote-replies']);
+    const all = batch!.flatMap((t) => t.messages);
+    expect(all.every((m) => m.partition === 1)).toBe(true);
+    expect(all.map((m) => String(m.headers![RR_HEADERS.replyStatus])).sort()).toEqual(['200', '200', '422']);
+    expect(responder.stats()).toMatchObject({ notRequest: 1, errorReplies: 1, replied: 3 });
+  });
+
+  test('an infrastructure fault (the broker cannot take the replies) is thrown so the batch is delivered again', async () => {
+    const { responder } = setup({ failSend: true });
+    await expect(
+      responder.handleRecords(decodeKafkaEvent(mskEvent([request({ productId: 'a', quantity: 1 })]))),
+    ).rejects.toBeInstanceOf(BrokerUnavailableError);
+  });
+});
+
+describe('reply → HTTP answer', () => {
+  const reply = (status: number | undefined, value: string) => ({
+    correlationId: 'c-1',
+    status,
+    value: Buffer.from(value),
+    headers: {},
+    partition: 0,
+    offset: '0',
+  });
+
+  test('a success or a 4xx reply is answered with its own status and body', () => {
+    expect(replyToHttp(reply(200, '{"totalCents":5}'))).toMatchObject({ statusCode: 200, body: '{"totalCents":5}' });
+    const refused = replyToHttp(reply(422, '{"error":{"code":"X","message":"no"}}'), 'http-1');
+    expect(refused.statusCode).toBe(422);
+    expect(JSON.parse(refused.body!)).toEqual({ error: { code: 'X', message: 'no', correlationId: 'http-1' } });
+  });
+
+  test('a 5xx reply, a reply without status and a reply that is not JSON become 502', () => {
+    for (const bad of [
+      reply(500, '{"error":{"code":"E","message":"m"}}'),
+      reply(undefined, '{}'),
+      reply(200, 'nope'),
+    ]) {
+      expect(() => replyToHttp(bad)).toThrow(BadReplyError);
+    }
+  });
+});
