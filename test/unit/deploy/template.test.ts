@@ -1,0 +1,312 @@
+/**
+ * What `npm run package:aws` produces for AWS (stage "example", deploy/params.example.yml), checked on
+ * the generated CloudFormation: the mappings, runtime, VPC, environment, IAM and the topics resource.
+ * The expectations are read from serverless.yml's own events, so new Kafka functions are covered.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TOPICS } from '../../../lib/kafka/topics';
+import { kafkaArns } from '../../../deploy/iam';
+import { packageStage, ROOT, testStage, type CfnResource, type Packaged } from './package';
+
+const params = (() => {
+  const text = readFileSync(join(ROOT, 'deploy', 'params.example.yml'), 'utf8');
+  const value = (key: string) => new RegExp(`^${key}: (\\S+)`, 'm').exec(text)![1]!;
+  const list = (key: string) =>
+    [...new RegExp(`^${key}:\\n((?:  - \\S+\\n)+)`, 'm').exec(text)![1]!.matchAll(/- (\S+)/g)].map((m) => m[1]!);
+  return { clusterArn: value('mskClusterArn'), subnets: list('subnetIds'), securityGroups: list('securityGroupIds') };
+})();
+const arns = kafkaArns(params.clusterArn);
+
+interface Statement {
+  Effect: string;
+  Action: string[];
+  Resource: unknown;
+}
+
+let pkg: Packaged;
+let resources: Record<string, CfnResource>;
+
+beforeAll(() => {
+  pkg = packageStage('example');
+  if (pkg.status !== 0) throw new Error(`serverless package failed:\n${pkg.output}`);
+  resources = pkg.template!.Resources;
+}, 300_000);
+
+afterAll(() => pkg?.cleanup());
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const functionLogicalId = (key: string) =>
+  `${key
+    .replace(/-/g, 'Dash')
+    .replace(/_/g, 'Underscore')
+    .replace(/^./, (c) => c.toUpperCase())}LambdaFunction`;
+const targetOf = (mapping: CfnResource) =>
+  (mapping.Properties.FunctionName as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+const statementsOf = (functionId: string): Statement[] => {
+  const role = (resources[functionId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+  const policies = resources[role]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+};
+/** every resource a function's role allows `action` on */
+const allowed = (functionId: string, action: string): string[] =>
+  statementsOf(functionId)
+    .filter((s) => s.Action.includes(action))
+    .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]) as string[])
+    .sort();
+
+/** every msk event of serverless.yml, resolved, with its function */
+const mskEvents = () =>
+  Object.entries(pkg.service!.functions).flatMap(([key, fn]) =>
+    (fn.events ?? []).filter((e) => e.msk).map((e) => ({ key, event: e.msk! })),
+  );
+
+describe('npm run package:aws (the example AWS stage)', () => {
+  it('has one event source mapping per msk event, on the cluster, with its topic, group, position, batch and window', () => {
+    const events = mskEvents();
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m);
+    expect(events.length).toBeGreaterThan(0);
+    expect(mappings).toHaveLength(events.length);
+    for (const { key, event } of events) {
+      const matching = mappings.filter(
+        (m) => targetOf(m) === functionLogicalId(key) && (m.Properties.Topics as string[])[0] === event.topic,
+      );
+      expect(matching).toHaveLength(1);
+      const props = matching[0]!.Properties;
+      expect(props.EventSourceArn).toBe(params.clusterArn);
+      expect(props.Topics).toEqual([event.topic]);
+      expect(props.AmazonManagedKafkaEventSourceConfig).toEqual({ ConsumerGroupId: event.consumerGroupId });
+      expect(props.StartingPosition).toBe(event.startingPosition ?? 'TRIM_HORIZON');
+      expect(props.BatchSize).toBe(event.batchSize ?? 100);
+      // 0 included: the framework drops it, the event source plugin must restore it
+      if (event.maximumBatchingWindow !== undefined) {
+        expect({ key, window: props.MaximumBatchingWindowInSeconds }).toEqual({
+          key,
+          window: event.maximumBatchingWindow,
+        });
+      }
+    }
+  });
+
+  it('carries the event source settings the framework cannot express (retries, partial batch, destination)', () => {
+    for (const { key, event } of mskEvents()) {
+      const props = ofType('AWS::Lambda::EventSourceMapping')
+        .map(([, m]) => m)
+        .find(
+          (m) => targetOf(m) === functionLogicalId(key) && (m.Properties.Topics as string[])[0] === event.topic,
+        )!.Properties;
+      const expected: Record<string, unknown> = {};
+      const actual: Record<string, unknown> = {};
+      const check = (setting: string, property: string, value: unknown) => {
+        if (event[setting] === undefined) return;
+        expected[property] = value;
+        actual[property] = props[property];
+      };
+      check('maximumRetryAttempts', 'MaximumRetryAttempts', event.maximumRetryAttempts);
+      check('maximumRecordAgeInSeconds', 'MaximumRecordAgeInSeconds', event.maximumRecordAgeInSeconds);
+      check('bisectBatchOnFunctionError', 'BisectBatchOnFunctionError', event.bisectBatchOnFunctionError);
+      check('functionResponseType', 'FunctionResponseTypes', [event.functionResponseType]);
+      check('onFailureDestination', 'DestinationConfig', { OnFailure: { Destination: event.onFailureDestination } });
+      expect({ key, ...actual }).toEqual({ key, ...expected });
+    }
+  });
+
+  it('runs every function on nodejs22.x inside the VPC of the parameters', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBe(Object.keys(pkg.service!.functions).length);
+    for (const [id, fn] of functions) {
+      expect({ id, runtime: fn.Properties.Runtime }).toEqual({ id, runtime: 'nodejs22.x' });
+      expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: params.subnets, SecurityGroupIds: params.securityGroups });
+    }
+  });
+
+  it('configures the functions for MSK: cluster ARN and IAM auth, no local broker address', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(variables.MSK_CLUSTER_ARN).toBe(params.clusterArn);
+      expect(variables.KAFKA_AUTH).toBe('iam');
+      expect(variables).not.toHaveProperty('KAFKA_BROKERS');
+    }
+  });
+
+  it('gives every function its own role; the shared framework role is gone', () => {
+    const roles = ofType('AWS::Lambda::Function').map(
+      ([, fn]) => (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0],
+    );
+    expect(new Set(roles).size).toBe(roles.length);
+    expect(resources).not.toHaveProperty('IamRoleLambdaExecution');
+  });
+
+  it('never allows kafka-cluster or kafka actions with a wildcard action or on "*"', () => {
+    for (const [id] of ofType('AWS::Lambda::Function')) {
+      for (const statement of statementsOf(id)) {
+        const kafka = statement.Action.filter((a) => a.startsWith('kafka'));
+        if (kafka.length === 0) continue;
+        expect({ id, wildcardAction: kafka.filter((a) => a.includes('*')) }).toEqual({ id, wildcardAction: [] });
+        const targets = (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]) as string[];
+        for (const target of targets) {
+          expect(
+            target === arns.cluster || target.startsWith(arns.topic('')) || target.startsWith(arns.group('')),
+          ).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('lets a Kafka-triggered function read only its topics and use only its group', () => {
+    const byFunction = new Map<string, { topics: string[]; groups: string[] }>();
+    for (const { key, event } of mskEvents()) {
+      const entry = byFunction.get(key) ?? { topics: [], groups: [] };
+      entry.topics.push(String(event.topic));
+      entry.groups.push(String(event.consumerGroupId));
+      byFunction.set(key, entry);
+    }
+    for (const [key, { topics, groups }] of byFunction) {
+      const id = functionLogicalId(key);
+      const extraReads =
+        (pkg.service!.functions[key] as { kafkaConsumes?: { topic: string; group: string }[] }).kafkaConsumes ?? [];
+      expect(allowed(id, 'kafka-cluster:ReadData')).toEqual(
+        [...new Set([...topics, ...extraReads.map((c) => c.topic)])].map(arns.topic).sort(),
+      );
+      expect(allowed(id, 'kafka-cluster:AlterGroup')).toEqual(
+        [...new Set([...groups, ...extraReads.map((c) => c.group)])].map(arns.group).sort(),
+      );
+      expect(allowed(id, 'kafka-cluster:DescribeGroup')).toEqual(allowed(id, 'kafka-cluster:AlterGroup'));
+      expect(allowed(id, 'kafka-cluster:Connect')).toEqual([arns.cluster]);
+      expect(allowed(id, 'kafka:DescribeClusterV2')).toEqual([arns.cluster]);
+      expect(allowed(id, 'kafka:GetBootstrapBrokers')).toEqual([arns.cluster]);
+      expect(allowed(id, 'ec2:CreateNetworkInterface')).toEqual(['*']);
+      expect(allowed(id, 'ec2:DescribeSubnets')).toEqual(['*']);
+    }
+  });
+
+  it('lets a function write only the topics it declares (and the dead-letter topic when Kafka-triggered)', () => {
+    const triggered = new Set(mskEvents().map((e) => e.key));
+    for (const [key, fn] of Object.entries(pkg.service!.functions)) {
+      if (key === 'ensure-topics') continue;
+      const declared = (fn as { kafkaProduces?: string[] }).kafkaProduces ?? [];
+      const destinations = (fn.events ?? [])
+        .map((e) => e.msk?.onFailureDestination)
+        .filter((d): d is string => typeof d === 'string' && d.startsWith('kafka://'))
+        .map((d) => d.slice('kafka://'.length));
+      const expected = [...declared, ...destinations, ...(triggered.has(key) ? ['dead-letter'] : [])];
+      const id = functionLogicalId(key);
+      expect({ key, writes: allowed(id, 'kafka-cluster:WriteData') }).toEqual({
+        key,
+        writes: [...new Set(expected)].map(arns.topic).sort(),
+      });
+      // the producers are not idempotent (lib/kafka/producer.ts): nobody needs it
+      expect(allowed(id, 'kafka-cluster:WriteDataIdempotently')).toEqual([]);
+    }
+  });
+
+  it('creates the declared topics during the deploy, before any mapping starts', () => {
+    const [, topics] = ofType('Custom::KafkaTopics')[0]!;
+    expect(topics.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['EnsureDashtopicsLambdaFunction', 'Arn'] });
+    expect(JSON.parse(String(topics.Properties.Topics))).toEqual(JSON.parse(JSON.stringify(TOPICS)));
+    expect(allowed('EnsureDashtopicsLambdaFunction', 'kafka-cluster:CreateTopic')).toEqual(
+      TOPICS.map((t) => arns.topic(t.name)).sort(),
+    );
+    for (const [id, mapping] of ofType('AWS::Lambda::EventSourceMapping')) {
+      expect({ id, dependsOn: mapping.DependsOn }).toEqual({ id, dependsOn: expect.arrayContaining(['KafkaTopics']) });
+    }
+  });
+
+  it('passes cfn-lint', () => {
+    // W3005 (a DependsOn that a Ref already implies) is in the framework's own HttpApi routes
+    const lint = spawnSync('cfn-lint', ['--ignore-checks', 'W3005', '--', pkg.templateFile], { encoding: 'utf8' });
+    if (lint.error)
+      throw new Error(`cfn-lint is not installed: run scripts/install-cfn-lint.sh (${lint.error.message})`);
+    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    expect(lint.status).toBe(0);
+  });
+});
+
+describe('package for an AWS stage with SCRAM auth', () => {
+  const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_orders-AbCdEf';
+  const key = 'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d';
+  let scram: Packaged;
+
+  beforeAll(() => {
+    const text = readFileSync(join(ROOT, 'deploy', 'params.example.yml'), 'utf8')
+      .replace(/^auth: iam$/m, 'auth: scram')
+      .replace(/^# saslScramSecretArn: .*$/m, `saslScramSecretArn: ${secret}`)
+      .replace(/^# saslScramKmsKeyArn: .*$/m, `saslScramKmsKeyArn: ${key}`);
+    scram = packageStage(testStage('scram'), text);
+    if (scram.status !== 0) throw new Error(`serverless package failed:\n${scram.output}`);
+  }, 300_000);
+
+  afterAll(() => scram?.cleanup());
+
+  it('gives every mapping the SCRAM secret, every function the secret ARN and the right to read only that secret', () => {
+    const res = scram.template!.Resources;
+    const mappings = Object.values(res).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.length).toBeGreaterThan(0);
+    for (const mapping of mappings) {
+      expect(mapping.Properties.SourceAccessConfigurations).toEqual([{ Type: 'SASL_SCRAM_512_AUTH', URI: secret }]);
+    }
+    for (const [id, fn] of Object.entries(res).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(variables).toMatchObject({ KAFKA_AUTH: 'scram', KAFKA_SASL_SECRET_ARN: secret });
+      const role = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      const statements = (res[role]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+        (p) => p.PolicyDocument.Statement,
+      );
+      expect(
+        statements.filter((s) => s.Action.includes('secretsmanager:GetSecretValue')).map((s) => s.Resource),
+      ).toEqual([secret]);
+      expect(statements.filter((s) => s.Action.includes('kms:Decrypt')).map((s) => s.Resource)).toEqual([key]);
+      // SCRAM clusters authorize topics with Kafka ACLs: IAM kafka-cluster actions would be dead weight
+      expect({
+        id,
+        kafkaCluster: statements.flatMap((s) => s.Action).filter((a) => a.startsWith('kafka-cluster:')),
+      }).toEqual({ id, kafkaCluster: [] });
+    }
+  });
+});
+
+describe('package with wrong or missing parameters', () => {
+  it('fails when the stage has no parameter file, naming the file to create', () => {
+    const stage = testStage('none');
+    const result = packageStage(stage);
+    result.cleanup();
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(`no parameter file deploy/params.${stage}.yml`);
+    expect(result.template).toBeUndefined();
+  });
+
+  it('fails naming every wrong or missing parameter at once', () => {
+    const result = packageStage(
+      testStage('bad'),
+      [
+        'region: eu-west-1',
+        'mskClusterArn: arn:aws:kafka:us-east-1:123456789012:cluster/orders/abc-1',
+        'auth: scram',
+        'subnetIds: [subnet-123]',
+        'securityGroupIds: []',
+        'brokers: b-1:9098',
+        '',
+      ].join('\n'),
+    );
+    result.cleanup();
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('unknown parameter brokers');
+    expect(result.output).toMatch(/subnetIds\.0 must be subnet ids/);
+    expect(result.output).toMatch(/securityGroupIds needs at least one security group/);
+    expect(result.template).toBeUndefined();
+  });
+
+  it('fails on parameters that are each valid but do not fit together', () => {
+    const result = packageStage(
+      testStage('mix'),
+      readFileSync(join(ROOT, 'deploy', 'params.example.yml'), 'utf8')
+        .replace(/^auth: iam$/m, 'auth: scram')
+        .replace(/^region: eu-west-1$/m, 'region: us-east-1'),
+    );
+    result.cleanup();
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('saslScramSecretArn is required when auth is scram');
+    expect(result.output).toContain('mskClusterArn is in eu-west-1 but region is us-east-1');
+  });
+});
