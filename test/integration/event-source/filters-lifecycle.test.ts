@@ -1,0 +1,125 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTopic, deleteTopics, uniqueName, waitFor, withAdmin } from '../../helpers/kafka';
+import { freePort, startOffline, type OfflineProcess } from '../../helpers/offline';
+import {
+  FIXTURE_DIR,
+  committedOffsets,
+  createReport,
+  finishedIds,
+  instructions,
+  produce,
+  startFixture,
+  starts,
+} from './fixture';
+
+/**
+ * Behaviours 6 and 7 of the event source (issue 3): filterPatterns, `enabled: false`, handler reload
+ * after a serverless-esbuild rebuild, and an unreachable broker at start.
+ */
+const topics = {
+  TOPIC_FILTER: uniqueName('es-filter'),
+  TOPIC_DISABLED: uniqueName('es-disabled'),
+  TOPIC_RELOAD: uniqueName('es-reload'),
+};
+const VERSION_FILE = join(FIXTURE_DIR, 'handlers', 'version.ts');
+const originalVersion = readFileSync(VERSION_FILE, 'utf8');
+const report = createReport();
+let offline: OfflineProcess;
+
+beforeAll(async () => {
+  for (const topic of Object.values(topics)) await createTopic(topic, 1);
+  offline = await startFixture('lifecycle.yml', { ...topics, REPORT_FILE: report.file });
+}, 150_000);
+
+afterAll(async () => {
+  writeFileSync(VERSION_FILE, originalVersion);
+  await offline?.stop();
+  await deleteTopics(Object.values(topics));
+  report.cleanup();
+});
+
+describe('filterPatterns', () => {
+  it('only matching records are invoked (JSON and plain-string values); filtered ones are committed', async () => {
+    await produce(topics.TOPIC_DISABLED, [{ value: instructions('never') }]);
+    await produce(topics.TOPIC_FILTER, [
+      { value: JSON.stringify({ id: 'f1', type: 'order.created' }) },
+      { value: JSON.stringify({ id: 'f2', type: 'order.cancelled' }) },
+      { value: 'hello world' },
+      { value: 'bye' },
+    ]);
+    const group = `es-lifecycle-local-filtered-${topics.TOPIC_FILTER}`;
+    await waitFor(async () => (await committedOffsets(group, topics.TOPIC_FILTER)).get(0) === '4', {
+      what: 'the filtered records to be committed',
+    });
+    const delivered = starts(report.entries(), 'filtered').flatMap((e) => e.records.map((r) => r.offset));
+    expect(delivered).toEqual([0, 2]);
+
+    // a batch that filters to nothing is committed without an invocation
+    const invocations = starts(report.entries(), 'filtered').length;
+    await produce(topics.TOPIC_FILTER, [{ value: JSON.stringify({ id: 'f3', type: 'order.cancelled' }) }]);
+    await waitFor(async () => (await committedOffsets(group, topics.TOPIC_FILTER)).get(0) === '5', {
+      what: 'the filtered-out batch to be committed',
+    });
+    expect(starts(report.entries(), 'filtered')).toHaveLength(invocations);
+    expect(starts(report.entries(), 'filtered').flatMap((e) => e.records.map((r) => r.offset))).toEqual([0, 2]);
+  });
+});
+
+describe('enabled: false', () => {
+  it('the event is not consumed: no invocation, no consumer group', async () => {
+    expect(offline.output()).toMatch(
+      new RegExp(`kafka: disabled <- ${topics.TOPIC_DISABLED}: enabled: false, not consuming`),
+    );
+    // the record produced before the filter test's records is still not delivered after those were
+    expect(starts(report.entries(), 'disabled')).toHaveLength(0);
+    const group = `es-lifecycle-local-disabled-${topics.TOPIC_DISABLED}`;
+    const [described] = await withAdmin(async (admin) => (await admin.describeGroups([group])).groups);
+    expect(described!.state).toBe('Dead');
+  });
+});
+
+describe('reload', () => {
+  it('handler code rebuilt by serverless-esbuild is used for the next invocations', async () => {
+    await produce(topics.TOPIC_RELOAD, [{ value: instructions('before-edit') }]);
+    await waitFor(() => finishedIds(report.entries(), 'reloader').has('before-edit'), { what: 'the first record' });
+    expect(starts(report.entries(), 'reloader')[0]!.version).toBe('v1');
+
+    writeFileSync(VERSION_FILE, originalVersion.replace("'v1'", "'v2'"));
+    let n = 0;
+    await waitFor(
+      async () => {
+        const id = `after-edit-${(n += 1)}`;
+        await produce(topics.TOPIC_RELOAD, [{ value: instructions(id) }]);
+        await waitFor(() => finishedIds(report.entries(), 'reloader').has(id), { what: id });
+        return starts(report.entries(), 'reloader').some((e) => e.version === 'v2');
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: 'the rebuilt handler to run' },
+    );
+  });
+});
+
+describe('broker unreachable at start', () => {
+  it('logs a clear line, retries with backoff, and HTTP functions keep serving', async () => {
+    const port = await freePort();
+    const down = await startOffline({
+      cwd: FIXTURE_DIR,
+      config: 'lifecycle.yml',
+      env: { ...topics, REPORT_FILE: report.file, OVERRIDE_BROKERS: `127.0.0.1:${port}` },
+      readyPattern: new RegExp(`cannot consume from Kafka at 127\\.0\\.0\\.1:${port}`),
+      timeoutMs: 90_000,
+    });
+    try {
+      const response = await fetch(`${down.url}/ping`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('pong');
+      expect(down.output()).toMatch(/Retrying in \d+ s \(HTTP functions keep serving\)/);
+      // it keeps trying: a later attempt is reported too
+      const first = down.output().search(/cannot consume from Kafka/);
+      await down.waitForOutput(/cannot consume from Kafka/, 60_000, first + 1);
+      expect(down.output()).not.toMatch(/kafka: ready/);
+    } finally {
+      expect(await down.stop()).toBe(0);
+    }
+  });
+});
