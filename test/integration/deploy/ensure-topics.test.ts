@@ -75,7 +75,7 @@ describe('ensure-topics custom resource', () => {
     await handler(event('Create', 'r1'), context);
 
     expect(answers.at(-1)).toMatchObject({ Status: 'SUCCESS', RequestId: 'r1' });
-    expect(answers.at(-1)!.Data!.Created.split(',').sort()).toEqual([...declared].sort());
+    expect(answers.at(-1)!.Data!.Created!.split(',').sort()).toEqual([...declared].sort());
     expect(await topicsOnBroker()).toEqual(expect.arrayContaining(declared));
     const metadata = await withAdmin((admin) => admin.fetchTopicMetadata({ topics: declared }));
     for (const t of TOPICS) {
