@@ -106,9 +106,10 @@ export class EventSource {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
       rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
-      // window 0 is the low-latency setting: a fetch returns as soon as one record is there, and an
-      // idle long-poll is short so pauses, resumes and shutdown take effect at once
-      maxWaitTimeInMs: settings.batchingWindowMs === 0 ? 100 : Math.min(settings.batchingWindowMs, 500),
+      // a fetch returns as soon as one record is there (minBytes 1), so this only bounds an idle
+      // long-poll; kept short because kafkajs also sleeps this long when every partition is paused,
+      // and a resumed partition waits for the next fetch
+      maxWaitTimeInMs: 100,
       minBytes: 1,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5000 },

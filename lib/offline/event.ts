@@ -81,28 +81,3 @@ export function eventSize(event: LambdaKafkaEvent): number {
 export function recordSize(record: LambdaKafkaRecord): number {
   return Buffer.byteLength(JSON.stringify(record)) + 1;
 }
-
-/**
- * Split records (one partition, in offset order) into the invocations they fit in: at most
- * `batchSize` records and `maxBytes` of event each. A record too large on its own comes back in
- * `oversized`, to go to the on-failure destination as AWS does.
- */
-export function splitToPayloadLimit(
-  settings: EventSourceSettings,
-  records: LambdaKafkaRecord[],
-  maxBytes: number,
-): { batch: LambdaKafkaRecord[]; oversized: LambdaKafkaRecord | undefined } {
-  const envelope = eventSize(buildEvent(settings, [])) + 64;
-  const batch: LambdaKafkaRecord[] = [];
-  let size = envelope;
-  for (const record of records.slice(0, settings.batchSize)) {
-    const s = recordSize(record);
-    if (size + s > maxBytes) {
-      if (batch.length === 0) return { batch, oversized: record };
-      break;
-    }
-    batch.push(record);
-    size += s;
-  }
-  return { batch, oversized: undefined };
-}

@@ -52,9 +52,12 @@ export interface PartitionWorkerDeps {
 type Outcome =
   { kind: 'ok' } | { kind: 'partial'; fromOffset: number } | { kind: 'error'; message: string; timeout: boolean };
 
-/** Buffered records above which fetching pauses for the partition. */
+/**
+ * Buffered records above which fetching pauses for the partition. Deep enough that a resumed
+ * partition's next fetch (up to maxWaitTimeInMs later) arrives before the buffer runs dry.
+ */
 export function highWaterMark(batchSize: number): { records: number; bytes: number } {
-  return { records: Math.max(2 * batchSize, 500), bytes: 16 * 1024 * 1024 };
+  return { records: Math.max(4 * batchSize, 5000), bytes: 32 * 1024 * 1024 };
 }
 
 /**

@@ -87,7 +87,12 @@ export interface ServiceContext {
 type RawEvent = Record<string, unknown>;
 
 const asString = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-const asNumber = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** a number, or a numeric string (what `${env:...}` variables resolve to) */
+const asNumber = (v: unknown): number | undefined => {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v);
+  return undefined;
+};
 
 /** Split "h:p, h:p" (or a list) into addresses. */
 export function parseBrokers(value: unknown): string[] | undefined {
