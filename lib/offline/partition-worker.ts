@@ -99,6 +99,8 @@ export class PartitionWorker {
   #abort = new AbortController();
   #stopped = false;
   #wake: (() => void) | undefined;
+  #pendingCommit: { offset: number; epoch: number } | undefined;
+  #committing: Promise<void> | undefined;
   readonly done: Promise<void>;
 
   constructor(
@@ -107,7 +109,7 @@ export class PartitionWorker {
   ) {
     this.#deps = deps;
     this.#partitionKey = `${deps.settings.topic}-${partition}`;
-    this.done = this.#loop();
+    this.done = this.#loop().then(() => this.#committing);
   }
 
   get epoch(): number {
@@ -201,6 +203,23 @@ export class PartitionWorker {
     }
   }
 
+  /**
+   * Commit `offset` (everything before it is done) without holding up the next batch: a commit
+   * shares the broker connection with the fetches and would add a round trip per invocation.
+   * Commits of the partition stay in order; one waiting behind another is replaced by the newer one.
+   */
+  #commit(offset: number, epoch: number): void {
+    this.#pendingCommit = { offset, epoch };
+    this.#committing ??= (async () => {
+      while (this.#pendingCommit) {
+        const next = this.#pendingCommit;
+        this.#pendingCommit = undefined;
+        await this.#deps.commit(next.offset, next.epoch);
+      }
+      this.#committing = undefined;
+    })();
+  }
+
   /** Take the next batch from the buffer and see it through. */
   async #deliverNext(maxBytes: number): Promise<void> {
     const { settings } = this.#deps;
@@ -239,7 +258,7 @@ export class PartitionWorker {
     } else if (batch.length > 0) {
       finished = await this.#runWithRetries(batch, 0, epoch);
     }
-    if (finished && epoch === this.#epoch) await this.#deps.commit(lastOffset + 1, epoch);
+    if (finished && epoch === this.#epoch) this.#commit(lastOffset + 1, epoch);
   }
 
   /** Invoke until the batch succeeds, or its records went to the destination; false when interrupted. */
@@ -277,7 +296,7 @@ export class PartitionWorker {
       if (outcome.kind === 'ok') return true;
       if (outcome.kind === 'partial') {
         // everything before the lowest failed offset is done: commit it, deliver again from there
-        if (outcome.fromOffset > batch[0]!.offset) await this.#deps.commit(outcome.fromOffset, epoch);
+        if (outcome.fromOffset > batch[0]!.offset) this.#commit(outcome.fromOffset, epoch);
         batch = batch.filter((r) => r.offset >= outcome.fromOffset);
         lastError = `partial batch failure from offset ${outcome.fromOffset}`;
       } else {
