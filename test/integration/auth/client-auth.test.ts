@@ -6,6 +6,7 @@
  */
 import { Kafka, logLevel, type Kafka as KafkaClient } from 'kafkajs';
 import { loadConfig } from '../../../lib/config';
+import { BrokerUnavailableError } from '../../../lib/errors';
 import { createKafka } from '../../../lib/kafka/client';
 import { clearBrokerCache } from '../../../lib/kafka/msk';
 import { createPublisher } from '../../../lib/kafka/producer';
@@ -67,6 +68,17 @@ async function connectError(kafka: KafkaClient): Promise<Error | undefined> {
 }
 
 const noRetry = { retry: { retries: 0 } };
+
+/** The end offsets of the test topic, read over the plaintext listener. */
+async function plaintextOffsets(): Promise<string[]> {
+  const admin = new Kafka({ clientId: 'auth-check', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).map((o) => o.high);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 describe('client factory over TLS (a private CA, as a self-managed cluster; MSK port 9094)', () => {
   it('publishes and consumes when KAFKA_SSL=true and the CA is trusted through KAFKA_SSL_CA_FILE', async () => {
@@ -163,5 +175,54 @@ describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
 
     expect(error?.message).toContain(`could not read the SCRAM secret ${SECRET_ARN}`);
     expect(discovery.seen).toHaveLength(0); // nothing connects before the credentials are known
+  });
+});
+
+/** An unsecured JWT (alg none): what Kafka's built-in OAUTHBEARER validator accepts. */
+function unsecuredJwt(subject: string, lifetimeSeconds: number): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none' })}.${part({ sub: subject, iat: now, exp: now + lifetimeSeconds })}.`;
+}
+
+describe('client factory with KAFKA_AUTH=iam (OAUTHBEARER over TLS, MSK port 9098)', () => {
+  const iamConfig = () =>
+    loadConfig({
+      KAFKA_BROKERS: broker.oauth,
+      KAFKA_AUTH: 'iam',
+      AWS_REGION: 'eu-west-1',
+      KAFKA_SSL_CA_FILE: broker.caFile,
+    });
+
+  it('authenticates every connection with the token of the provider, signed for the region', async () => {
+    const regions: string[] = [];
+    const generateIamToken = async ({ region }: { region: string }) => {
+      regions.push(region);
+      return { token: unsecuredJwt('iam-user', 900), expiryTime: Date.now() + 900_000 };
+    };
+
+    const kafka = createKafka(iamConfig(), logger, {}, { generateIamToken });
+
+    expect(await roundTrip(kafka, 'over-oauthbearer')).toContain('over-oauthbearer');
+    // several connections (producer, consumer, group coordinator) shared one fresh token
+    expect(regions).toEqual(['eu-west-1']);
+  });
+
+  it('a token the broker rejects gets nothing through (the token really is what authenticates)', async () => {
+    // an MSK-shaped token: this broker cannot validate SigV4, as MSK rejects a bad signature
+    const generateIamToken = async () => ({
+      token: Buffer.from('https://kafka.eu-west-1.amazonaws.com/?Action=kafka-cluster%3AConnect').toString('base64url'),
+      expiryTime: Date.now() + 900_000,
+    });
+    const before = await plaintextOffsets();
+    const publisher = createPublisher(createKafka(iamConfig(), logger, noRetry, { generateIamToken }), logger, {
+      timeoutMs: 20_000,
+    });
+
+    const error = await publisher.publish(topic, [{ value: 'must-not-arrive' }]).catch((e: unknown) => e);
+    await publisher.disconnect().catch(() => undefined);
+
+    expect(error).toBeInstanceOf(BrokerUnavailableError);
+    expect(await plaintextOffsets()).toEqual(before);
   });
 });

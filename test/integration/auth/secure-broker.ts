@@ -20,6 +20,11 @@ export interface SecureBroker {
   tls: string;
   /** SASL_SSL with SCRAM-SHA-512 */
   scram: string;
+  /**
+   * SASL_SSL with OAUTHBEARER, the mechanism MSK IAM auth uses (MSK port 9098). This broker validates
+   * tokens with Kafka's built-in unsecured-JWT validator, as no local broker can check MSK's SigV4 tokens.
+   */
+  oauth: string;
   /** PEM of the CA that signed the broker certificate */
   caFile: string;
   /** a SCRAM user that exists on the broker */
@@ -88,7 +93,13 @@ export async function startSecureBroker(): Promise<SecureBroker> {
   const password = 'test-keystore-pass';
   const user = { username: 'alice', password: 'alice-scram-secret' };
   const { caFile, keystore } = makeCertificates(dir, password);
-  const [plain, tls, scram, controller] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [plain, tls, scram, oauth, controller] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const host = '127.0.0.1';
   const properties = join(dir, 'server.properties');
   writeFileSync(
@@ -97,13 +108,15 @@ export async function startSecureBroker(): Promise<SecureBroker> {
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@${host}:${controller}`,
-      `listeners=INTERNAL://${host}:${plain},TLS://${host}:${tls},SCRAM://${host}:${scram},CONTROLLER://${host}:${controller}`,
-      `advertised.listeners=INTERNAL://${host}:${plain},TLS://${host}:${tls},SCRAM://${host}:${scram}`,
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,TLS:SSL,SCRAM:SASL_SSL',
+      `listeners=INTERNAL://${host}:${plain},TLS://${host}:${tls},SCRAM://${host}:${scram},OAUTH://${host}:${oauth},CONTROLLER://${host}:${controller}`,
+      `advertised.listeners=INTERNAL://${host}:${plain},TLS://${host}:${tls},SCRAM://${host}:${scram},OAUTH://${host}:${oauth}`,
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,TLS:SSL,SCRAM:SASL_SSL,OAUTH:SASL_SSL',
       'inter.broker.listener.name=INTERNAL',
       'controller.listener.names=CONTROLLER',
-      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'listener.name.scram.sasl.enabled.mechanisms=SCRAM-SHA-512',
       'listener.name.scram.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER',
+      'listener.name.oauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
       `ssl.keystore.location=${keystore}`,
       'ssl.keystore.type=PKCS12',
       `ssl.keystore.password=${password}`,
@@ -162,7 +175,8 @@ export async function startSecureBroker(): Promise<SecureBroker> {
     await waitFor(
       async () => {
         if (exited) throw new Error(`the test broker exited:\n${log.slice(-3000)}`);
-        return (await isReachable(host, plain)) && (await isReachable(host, tls)) && (await isReachable(host, scram));
+        for (const port of [plain, tls, scram, oauth]) if (!(await isReachable(host, port))) return false;
+        return true;
       },
       { timeoutMs: 120_000, intervalMs: 250, what: 'the auth test broker to accept connections' },
     );
@@ -174,6 +188,7 @@ export async function startSecureBroker(): Promise<SecureBroker> {
     plaintext: `${host}:${plain}`,
     tls: `${host}:${tls}`,
     scram: `${host}:${scram}`,
+    oauth: `${host}:${oauth}`,
     caFile,
     user,
     stop,
