@@ -1,0 +1,219 @@
+import type { Context } from 'aws-lambda';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { KafkaBatchResponse } from '../../../lib/kafka/batch';
+import type { Envelope } from '../../../lib/kafka/envelope';
+import type { KafkaEvent } from '../../../lib/kafka/records';
+import { TOPICS } from '../../../lib/kafka/topics';
+import {
+  BROKERS,
+  waitFor,
+  consumeRecords,
+  deleteTopics,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type ConsumedRecord,
+} from '../../helpers/kafka';
+
+/**
+ * Give this test file its own copy of every declared topic, under a unique KAFKA_TOPIC_PREFIX, and point
+ * the functions' runtime() at it. Call once per file, before the first handler runs (runtime() reads the
+ * environment once per process, and jest runs each file in its own).
+ */
+export async function usePrefixedTopics(
+  label: string,
+  /** broker-side configs per declared topic, e.g. { 'order-events': { 'max.message.bytes': '750' } } */
+  configs: Record<string, Record<string, string>> = {},
+): Promise<{ prefix: string; topic: (name: string) => string; cleanup: () => Promise<void> }> {
+  const prefix = `${uniqueName(label)}-`;
+  process.env.KAFKA_BROKERS = BROKERS.join(',');
+  process.env.KAFKA_TOPIC_PREFIX = prefix;
+  process.env.LOG_LEVEL ??= 'error';
+  const names = TOPICS.map((t) => `${prefix}${t.name}`);
+  await withAdmin((admin) =>
+    admin.createTopics({
+      topics: TOPICS.map((t) => ({
+        topic: `${prefix}${t.name}`,
+        numPartitions: t.partitions,
+        configEntries: Object.entries(configs[t.name] ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+      waitForLeaders: false,
+    }),
+  );
+  // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while a busy broker is still creating
+  // them: wait until every partition has a leader instead
+  await waitFor(
+    () =>
+      withAdmin(async (admin) => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: names });
+        return topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      }),
+    { timeoutMs: 60_000, what: 'the test topics to have leaders' },
+  );
+  return { prefix, topic: (name) => `${prefix}${name}`, cleanup: () => deleteTopics(names) };
+}
+
+/** The AWS-shaped MSK event for records of one partition, as Lambda's event source mapping builds it. */
+export function toMskEvent(topic: string, partition: number, messages: KafkaMessage[]): KafkaEvent {
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:eu-west-1:000000000000:cluster/test/00000000-0000-0000-0000-000000000000-1',
+    bootstrapServers: BROKERS.join(','),
+    records: {
+      [`${topic}-${partition}`]: messages.map((m) => ({
+        topic,
+        partition,
+        offset: Number(m.offset),
+        timestamp: Number(m.timestamp),
+        timestampType: 'CREATE_TIME' as const,
+        key: m.key ? m.key.toString('base64') : (null as unknown as string),
+        value: (m.value ?? Buffer.alloc(0)).toString('base64'),
+        // Java bytes, as AWS sends them
+        headers: Object.entries(m.headers ?? {}).map(([name, value]) => ({
+          [name]: [...Buffer.from(String(value))].map((b) => (b > 127 ? b - 256 : b)),
+        })),
+      })),
+    },
+  };
+}
+
+type LambdaHandler = (event: KafkaEvent, context: Context) => Promise<KafkaBatchResponse>;
+
+export interface RunningFunction {
+  /** how many invocations answered with at least one failed record */
+  failedInvocations: () => number;
+  invocations: () => number;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Drive a Kafka-triggered handler from a plain kafkajs consumer in `groupId`, the way an event source
+ * mapping does (the local event source in lib/offline is tested on its own): one batch per partition,
+ * the handler's partial batch response honoured — offsets committed up to the first failed record,
+ * which is delivered again after a short pause.
+ */
+export async function runFunction(
+  handler: LambdaHandler,
+  options: { topic: string; groupId: string; batchSize?: number },
+): Promise<RunningFunction> {
+  const consumer: Consumer = testKafka('test-event-source').consumer({
+    groupId: options.groupId,
+    maxBytesPerPartition: 64 * 1024,
+    sessionTimeout: 10_000,
+
+    heartbeatInterval: 1000,
+  });
+  let invocations = 0;
+  let failedInvocations = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    // partitions in parallel, one batch in flight per partition, as Lambda processes them
+    partitionsConsumedConcurrently: 6,
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const size = options.batchSize ?? 100;
+      for (let start = 0; start < batch.messages.length; start += size) {
+        if (!isRunning() || isStale()) return;
+        const messages = batch.messages.slice(start, start + size);
+        invocations += 1;
+        const response = await handler(toMskEvent(batch.topic, batch.partition, messages), {} as Context);
+        const failed = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier.offset);
+        const firstFailed = failed.length ? Math.min(...failed) : Infinity;
+        const done = messages.filter((m) => Number(m.offset) < firstFailed);
+        for (const m of done) resolveOffset(m.offset);
+        if (done.length > 0) {
+          // committed only after the invocation, up to the first failed record (what Lambda does)
+          const next = String(Number(done[done.length - 1]!.offset) + 1);
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        }
+        await heartbeat();
+        if (firstFailed !== Infinity) {
+          failedInvocations += 1;
+          // deliver the failed record again after a pause, without holding the other partitions
+          const tp = [{ topic: batch.topic, partitions: [batch.partition] }];
+          consumer.pause(tp);
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(firstFailed) });
+          setTimeout(() => consumer.resume(tp), 300);
+          return;
+        }
+      }
+    },
+  });
+  await joined;
+  return {
+    invocations: () => invocations,
+    failedInvocations: () => failedInvocations,
+    stop: () => consumer.disconnect(),
+  };
+}
+
+/** The envelopes on `topic` (at least `count` records), parsed, in arrival order. */
+export async function readEnvelopes<T = unknown>(
+  topic: string,
+  count: number,
+  timeoutMs = 90_000,
+): Promise<(Envelope<T> & { _record: ConsumedRecord })[]> {
+  const records = await consumeRecords(topic, count, { timeoutMs });
+  return records.map((r) => ({ ...(JSON.parse(String(r.value)) as Envelope<T>), _record: r }));
+}
+
+/** The committed offsets of `groupId` on `topic`, and the topic's end offsets, per partition. */
+export async function groupLag(
+  groupId: string,
+  topic: string,
+): Promise<{ partition: number; committed: number; end: number }[]> {
+  return retrying(() =>
+    withAdmin(async (admin) => {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const ends = await admin.fetchTopicOffsets(topic);
+      return ends.map((e) => ({
+        partition: e.partition,
+        end: Number(e.high),
+        // -1 = nothing committed yet: on these fresh topics, the same as "at offset 0"
+        committed: Math.max(0, Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1)),
+      }));
+    }),
+  );
+}
+
+/** Run an admin call again while the broker answers with a retriable error (a busy broker moving leaders). */
+async function retrying<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts || !(error as { retriable?: boolean }).retriable) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** Wait until `groupId` is stable with `members` members (so each replica owns some partitions). */
+export async function waitForMembers(groupId: string, members: number): Promise<void> {
+  await waitFor(
+    () =>
+      withAdmin(async (admin) => {
+        const { groups } = await admin.describeGroups([groupId]);
+        return groups[0]?.state === 'Stable' && groups[0].members.length === members;
+      }),
+    { timeoutMs: 60_000, what: `${members} members in group ${groupId}` },
+  );
+}
+
+/** Has `groupId` committed everything on `topic`? */
+export async function caughtUp(groupId: string, topic: string): Promise<boolean> {
+  return (await groupLag(groupId, topic)).every((p) => p.committed === p.end);
+}
+
+/** A valid order for POST /orders / placeOrder; `sku` lets a test choose the outcome. */
+export function anOrder(orderId: string, options: { sku?: string; quantity?: number; customerId?: string } = {}) {
+  return {
+    orderId,
+    customerId: options.customerId ?? `customer-${orderId.length % 7}`,
+    currency: 'EUR',
+    items: [{ sku: options.sku ?? 'sku-standard', quantity: options.quantity ?? 1, unitPriceCents: 1250 }],
+  };
+}
