@@ -1,4 +1,4 @@
-import { buildEvent, toLambdaRecord } from '../../../lib/offline/event';
+import { buildEvent, recordSize, toLambdaRecord } from '../../../lib/offline/event';
 import { readBatchItemFailures, toFailureRecord } from '../../../lib/offline/partition-worker';
 import { readEventSettings, readPluginOptions } from '../../../lib/offline/settings';
 
@@ -127,5 +127,15 @@ describe('failure records', () => {
       },
       payload: { records: { 'order-events-3': [record] } },
     });
+  });
+});
+
+describe('recordSize', () => {
+  it('equals the bytes of the record JSON plus a comma, with and without key and headers', () => {
+    const bare = { ...record, headers: [] };
+    delete (bare as { key?: string }).key;
+    for (const r of [record, bare, { ...record, headers: [{ 'ü-name': [1, -2] }] }]) {
+      expect(recordSize(r)).toBe(Buffer.byteLength(JSON.stringify(r)) + 1);
+    }
   });
 });
