@@ -217,3 +217,48 @@ export function anOrder(orderId: string, options: { sku?: string; quantity?: num
     items: [{ sku: options.sku ?? 'sku-standard', quantity: options.quantity ?? 1, unitPriceCents: 1250 }],
   };
 }
+
+/**
+ * POST /orders to a running serverless offline, with a correlation id; returns the status and body.
+ * A connection error or a 503 is retried with the same order id, as the README tells clients to do
+ * (the order id makes the retry safe).
+ */
+export async function postOrder(
+  baseUrl: string,
+  order: ReturnType<typeof anOrder>,
+  correlationId: string,
+): Promise<{ status: number; body: { orderId?: string; messageId?: string; correlationId?: string } }> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(`${baseUrl}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId },
+        body: JSON.stringify(order),
+      });
+      const body = (await response.json()) as { orderId?: string; messageId?: string };
+      if (response.status !== 503 || attempt >= 5) return { status: response.status, body };
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+  }
+}
+
+/** Run `work` over `items` with at most `concurrency` in flight, keeping the results in item order. */
+export async function inParallel<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  return results;
+}
+
+/** How many records `topic` holds (the sum of its partitions' end offsets). */
+export async function recordCount(topic: string): Promise<number> {
+  return (await groupLag(`${topic}-count-only`, topic)).reduce((sum, p) => sum + p.end, 0);
+}

@@ -1,7 +1,7 @@
 import { handler as fulfilOrder } from '../../../functions/fulfil-order/handler';
 import { placeOrder } from '../../../lib/orders/place-order';
 import { runtime } from '../../../lib/runtime';
-import { waitFor, withAdmin } from '../../helpers/kafka';
+import { waitFor } from '../../helpers/kafka';
 import {
   anOrder,
   caughtUp,
