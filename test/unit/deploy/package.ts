@@ -36,14 +36,15 @@ export interface Packaged {
  * Package `stage`. With `params`, they are written to deploy/params.<stage>.yml for the run (and removed
  * afterwards); without, the stage's own parameter file is used (deploy/params.example.yml for "example").
  */
-export function packageStage(stage: string, params?: string): Packaged {
+export function packageStage(stage: string, params?: string, options: { serviceDir?: string } = {}): Packaged {
+  const serviceDir = options.serviceDir ?? ROOT;
   const paramsFile = join(ROOT, 'deploy', `params.${stage}.yml`);
   if (params !== undefined) writeFileSync(paramsFile, params);
   const out = mkdtempSync(join(tmpdir(), 'sls-package-'));
   const workFolder = `.esbuild-test-${randomBytes(4).toString('hex')}`;
   try {
     const result = spawnSync(process.execPath, [SERVERLESS, 'package', '--stage', stage, '--package', out], {
-      cwd: ROOT,
+      cwd: serviceDir,
       encoding: 'utf8',
       timeout: 240_000,
       env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder },
@@ -60,7 +61,7 @@ export function packageStage(stage: string, params?: string): Packaged {
     };
   } finally {
     if (params !== undefined) rmSync(paramsFile, { force: true });
-    rmSync(join(ROOT, workFolder), { recursive: true, force: true });
+    rmSync(join(serviceDir, workFolder), { recursive: true, force: true });
   }
 }
 

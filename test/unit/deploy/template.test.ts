@@ -3,12 +3,12 @@
  * the generated CloudFormation: the mappings, runtime, VPC, environment, IAM and the topics resource.
  * The expectations are read from serverless.yml's own events, so new Kafka functions are covered.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOPICS } from '../../../lib/kafka/topics';
 import { kafkaArns } from '../../../deploy/iam';
 import { packageStage, ROOT, testStage, type CfnResource, type Packaged } from './package';
+import { cfnLint, expectMappingsMatchEvents, functionLogicalId, mskMappings } from './template-checks';
 
 const params = (() => {
   const text = readFileSync(join(ROOT, 'deploy', 'params.example.yml'), 'utf8');
@@ -37,13 +37,6 @@ beforeAll(() => {
 afterAll(() => pkg?.cleanup());
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-const functionLogicalId = (key: string) =>
-  `${key
-    .replace(/-/g, 'Dash')
-    .replace(/_/g, 'Underscore')
-    .replace(/^./, (c) => c.toUpperCase())}LambdaFunction`;
-const targetOf = (mapping: CfnResource) =>
-  (mapping.Properties.FunctionName as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
 const statementsOf = (functionId: string): Statement[] => {
   const role = (resources[functionId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
   const policies = resources[role]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
@@ -57,58 +50,13 @@ const allowed = (functionId: string, action: string): string[] =>
     .sort();
 
 /** every msk event of serverless.yml, resolved, with its function */
-const mskEvents = () =>
-  Object.entries(pkg.service!.functions).flatMap(([key, fn]) =>
-    (fn.events ?? []).filter((e) => e.msk).map((e) => ({ key, event: e.msk! })),
-  );
+const mskEvents = () => mskMappings(pkg);
 
 describe('npm run package:aws (the example AWS stage)', () => {
-  it('has one event source mapping per msk event, on the cluster, with its topic, group, position, batch and window', () => {
-    const events = mskEvents();
-    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m);
-    expect(events.length).toBeGreaterThan(0);
-    expect(mappings).toHaveLength(events.length);
-    for (const { key, event } of events) {
-      const matching = mappings.filter(
-        (m) => targetOf(m) === functionLogicalId(key) && (m.Properties.Topics as string[])[0] === event.topic,
-      );
-      expect(matching).toHaveLength(1);
-      const props = matching[0]!.Properties;
-      expect(props.EventSourceArn).toBe(params.clusterArn);
-      expect(props.Topics).toEqual([event.topic]);
-      expect(props.AmazonManagedKafkaEventSourceConfig).toEqual({ ConsumerGroupId: event.consumerGroupId });
-      expect(props.StartingPosition).toBe(event.startingPosition ?? 'TRIM_HORIZON');
-      expect(props.BatchSize).toBe(event.batchSize ?? 100);
-      // 0 included: the framework drops it, the event source plugin must restore it
-      if (event.maximumBatchingWindow !== undefined) {
-        expect({ key, window: props.MaximumBatchingWindowInSeconds }).toEqual({
-          key,
-          window: event.maximumBatchingWindow,
-        });
-      }
-    }
-  });
-
-  it('carries the event source settings the framework cannot express (retries, partial batch, destination)', () => {
-    for (const { key, event } of mskEvents()) {
-      const props = ofType('AWS::Lambda::EventSourceMapping')
-        .map(([, m]) => m)
-        .find(
-          (m) => targetOf(m) === functionLogicalId(key) && (m.Properties.Topics as string[])[0] === event.topic,
-        )!.Properties;
-      const expected: Record<string, unknown> = {};
-      const actual: Record<string, unknown> = {};
-      const check = (setting: string, property: string, value: unknown) => {
-        if (event[setting] === undefined) return;
-        expected[property] = value;
-        actual[property] = props[property];
-      };
-      check('maximumRetryAttempts', 'MaximumRetryAttempts', event.maximumRetryAttempts);
-      check('maximumRecordAgeInSeconds', 'MaximumRecordAgeInSeconds', event.maximumRecordAgeInSeconds);
-      check('bisectBatchOnFunctionError', 'BisectBatchOnFunctionError', event.bisectBatchOnFunctionError);
-      check('functionResponseType', 'FunctionResponseTypes', [event.functionResponseType]);
-      check('onFailureDestination', 'DestinationConfig', { OnFailure: { Destination: event.onFailureDestination } });
-      expect({ key, ...actual }).toEqual({ key, ...expected });
+  it('has one event source mapping per msk event, with its cluster, topic, group, position, batch, window and retry settings', () => {
+    expectMappingsMatchEvents(pkg);
+    for (const { mappings } of mskMappings(pkg)) {
+      expect(mappings[0]!.Properties.EventSourceArn).toBe(params.clusterArn);
     }
   });
 
@@ -214,14 +162,16 @@ describe('npm run package:aws (the example AWS stage)', () => {
   });
 
   it('passes cfn-lint', () => {
-    // W3005 (a DependsOn that a Ref already implies) is in the framework's own HttpApi routes
-    const installed = join(ROOT, '.cache', 'cfn-lint', 'bin', 'cfn-lint');
-    const cfnLint = existsSync(installed) ? installed : 'cfn-lint';
-    const lint = spawnSync(cfnLint, ['--ignore-checks', 'W3005', '--', pkg.templateFile], { encoding: 'utf8' });
-    if (lint.error)
-      throw new Error(`cfn-lint is not installed: run scripts/install-cfn-lint.sh (${lint.error.message})`);
-    expect(`${lint.stdout}${lint.stderr}`).toBe('');
-    expect(lint.status).toBe(0);
+    expect(cfnLint(pkg.templateFile)).toEqual({ status: 0, output: '' });
+  });
+
+  it('only lets functions write topics that lib/kafka/topics.ts declares (so the deploy creates them)', () => {
+    const declared = new Set<string>(TOPICS.map((t) => t.name));
+    const written = Object.values(pkg.service!.functions).flatMap(
+      (fn) => (fn as { kafkaProduces?: string[] }).kafkaProduces ?? [],
+    );
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.filter((t) => !declared.has(t))).toEqual([]);
   });
 });
 
@@ -265,6 +215,10 @@ describe('package for an AWS stage with SCRAM auth', () => {
         kafkaCluster: statements.flatMap((s) => s.Action).filter((a) => a.startsWith('kafka-cluster:')),
       }).toEqual({ id, kafkaCluster: [] });
     }
+  });
+
+  it('passes cfn-lint', () => {
+    expect(cfnLint(scram.templateFile)).toEqual({ status: 0, output: '' });
   });
 });
 
