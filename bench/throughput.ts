@@ -11,7 +11,7 @@
  * JSON object.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
@@ -145,6 +145,7 @@ async function measureEventSource(topic: string, ends: number[], round: number):
     }
   } finally {
     await offline.stop();
+    rmSync(reportFile, { force: true });
   }
 }
 
