@@ -112,6 +112,38 @@ export default class MskDeployPlugin {
     };
   }
 
+  /**
+   * AWS documents retry controls, partial batch responses and Kafka failure destinations for Kafka
+   * mappings in provisioned mode only (kafka-retry-configurations, kafka-on-failure): without
+   * `provisionedPollerConfig` the deploy would fail late in CloudFormation or lose the setting, so
+   * `package` stops here, naming the function and the settings.
+   */
+  #requireProvisionedMode(resources: Template['Resources']): void {
+    const needs = [
+      'MaximumRetryAttempts',
+      'MaximumRecordAgeInSeconds',
+      'BisectBatchOnFunctionError',
+      'FunctionResponseTypes',
+    ] as const;
+    const problems: string[] = [];
+    for (const [id, mapping] of Object.entries(resources)) {
+      if (mapping.Type !== 'AWS::Lambda::EventSourceMapping' || mapping.Properties?.ProvisionedPollerConfig) continue;
+      const props = mapping.Properties ?? {};
+      const used: string[] = needs.filter((p) => props[p] !== undefined);
+      const destination = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure
+        ?.Destination;
+      if (typeof destination === 'string' && destination.startsWith('kafka://')) used.push('a kafka:// destination');
+      if (used.length > 0) problems.push(`${id}: ${used.join(', ')}`);
+    }
+    if (problems.length > 0) {
+      throw new this.#serverless.classes.Error(
+        'these Kafka event settings need provisioned mode on AWS: add `provisionedPollerConfig: ' +
+          '{ minimumPollers: 1, maximumPollers: <n> }` to the msk event (billed per event poller unit):\n' +
+          problems.map((p) => `  - ${p}`).join('\n'),
+      );
+    }
+  }
+
   /** The per-function roles, SCRAM on the mappings, and the topics custom resource. */
   completeTemplate(): void {
     const params = this.#params;
@@ -142,6 +174,7 @@ export default class MskDeployPlugin {
     };
 
     const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    this.#requireProvisionedMode(resources);
     if (params.auth === 'scram') {
       for (const mapping of mappings) {
         mapping.Properties!.SourceAccessConfigurations = [

@@ -29,7 +29,24 @@ describe('event source settings in the packaged template', () => {
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: 'kafka://dead-letter' } },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 3 },
     });
+  });
+
+  it('refuses to package them without provisioned pollers, naming the mapping and the settings', () => {
+    const onDemand = packageStage('fixture', undefined, {
+      serviceDir: join(__dirname, 'fixture'),
+      config: 'serverless.on-demand.yml',
+    });
+    onDemand.cleanup();
+
+    expect(onDemand.status).not.toBe(0);
+    expect(onDemand.output).toContain('these Kafka event settings need provisioned mode on AWS');
+    expect(onDemand.output).toContain(
+      'WorkerEventSourceMappingMSKOrdersclusterOrders: MaximumRetryAttempts, MaximumRecordAgeInSeconds, ' +
+        'BisectBatchOnFunctionError, FunctionResponseTypes, a kafka:// destination',
+    );
+    expect(onDemand.output).not.toContain('Listener');
   });
 
   it('lets the mapping write its Kafka failure destination, and nothing else beyond what the function declares', () => {

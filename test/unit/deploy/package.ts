@@ -36,14 +36,20 @@ export interface Packaged {
  * Package `stage`. With `params`, they are written to deploy/params.<stage>.yml for the run (and removed
  * afterwards); without, the stage's own parameter file is used (deploy/params.example.yml for "example").
  */
-export function packageStage(stage: string, params?: string, options: { serviceDir?: string } = {}): Packaged {
+export function packageStage(
+  stage: string,
+  params?: string,
+  options: { serviceDir?: string; config?: string } = {},
+): Packaged {
   const serviceDir = options.serviceDir ?? ROOT;
   const paramsFile = join(ROOT, 'deploy', `params.${stage}.yml`);
   if (params !== undefined) writeFileSync(paramsFile, params);
   const out = mkdtempSync(join(tmpdir(), 'sls-package-'));
   const workFolder = `.esbuild-test-${randomBytes(4).toString('hex')}`;
   try {
-    const result = spawnSync(process.execPath, [SERVERLESS, 'package', '--stage', stage, '--package', out], {
+    const args = [SERVERLESS, 'package', '--stage', stage, '--package', out];
+    if (options.config) args.push('--config', options.config);
+    const result = spawnSync(process.execPath, args, {
       cwd: serviceDir,
       encoding: 'utf8',
       timeout: 240_000,
