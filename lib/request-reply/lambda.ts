@@ -90,9 +90,10 @@ export function httpRequestReply(options: { requestTopic: string; replyTopic: st
     warmUp(): void {
       try {
         const requester = containerRequester(options.replyTopic);
-        requester
-          .start()
-          .catch((error: unknown) => runtime().logger.warn({ err: error }, 'reply listener warm-up failed'));
+        const warnOf = (error: unknown) => runtime().logger.warn({ err: error }, 'request-reply warm-up failed');
+        // in parallel: the reply listener's group join and the producer's connection
+        requester.start().catch(warnOf);
+        containerTransport(runtime()).warm().catch(warnOf);
       } catch (error) {
         // configuration errors surface (as JSON) on the first request
         void error;

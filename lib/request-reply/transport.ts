@@ -1,4 +1,4 @@
-import type { Admin, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { BrokerUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -8,6 +8,8 @@ export interface RrTransport {
   send(topicMessages: TopicMessages[], timeoutMs: number): Promise<void>;
   /** The topic's partition count (cached; asked again when `refresh` is set), or 0 when the topic does not exist. */
   partitionCount(topic: string, refresh?: boolean): Promise<number>;
+  /** Connect the producer now (container init), so the first request does not wait for it. */
+  warm(): Promise<void>;
   /** The topic's end offset per partition, i.e. the offset the next record will get. */
   endOffsets(topic: string): Promise<Map<number, string>>;
   disconnect(): Promise<void>;
@@ -58,13 +60,20 @@ async function withDeadline<T>(work: Promise<T>, timeoutMs: number, what: string
 /**
  * The producer and admin client request-reply uses, each connected once per container.
  *
- * Not the shared publisher (lib/kafka/producer.ts): that one is idempotent with one request in flight,
- * which queues concurrent HTTP requests behind each other's acknowledgements, and it writes one topic
- * per call, while a responder batch may reply to several reply topics in one call. A duplicate request
- * or reply costs nothing here: the requester drops duplicates by correlation id.
+ * Not the shared publisher (lib/kafka/producer.ts): that one keeps one request in flight (concurrent
+ * HTTP requests would queue behind each other's acknowledgements) and writes one topic per call, while a
+ * responder batch may reply to several reply topics in one call. A duplicate request or reply costs
+ * nothing here: the requester drops duplicates by correlation id.
  */
 export function createRrTransport(kafka: Kafka, logger: Logger): RrTransport {
-  const producer = connectOnce<Producer>(() => kafka.producer({ allowAutoTopicCreation: false, idempotent: false }));
+  const producer = connectOnce<Producer>(() =>
+    // the Java client's partitioner, as lib/kafka/producer.ts: a business key lands where a Java producer puts it
+    kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    }),
+  );
   const admin = connectOnce<Admin>(() => kafka.admin());
   const partitions = new Map<string, number>();
 
@@ -91,6 +100,9 @@ export function createRrTransport(kafka: Kafka, logger: Logger): RrTransport {
       const count = metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
       partitions.set(topic, count);
       return count;
+    },
+    async warm() {
+      await producer.get();
     },
     async endOffsets(topic) {
       const client = await admin.get();
