@@ -1,6 +1,7 @@
 /**
  * npm test — the whole check, as CI runs it: a broker (the one running at KAFKA_BROKERS, else one
- * started here and stopped at the end), then typecheck, lint, and the unit and integration tests.
+ * started here and stopped at the end), cfn-lint installed into .cache/ (once), then typecheck, lint,
+ * and the unit and integration tests.
  * Leaves nothing running that it did not find running. Extra arguments go to jest
  * (e.g. `npm test -- test/unit`).
  */
@@ -40,6 +41,8 @@ async function main(): Promise<number> {
     const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker.address };
     mkdirSync(resolve(ROOT, '.cache'), { recursive: true });
     const steps: [string, string, string[]][] = [
+      // the CloudFormation linter the deploy tests run (Python, from PyPI, into .cache/; once)
+      ['cfn-lint install', 'bash', [resolve(ROOT, 'scripts', 'install-cfn-lint.sh')]],
       ['typecheck', bin('tsc'), ['--noEmit']],
       ['lint', bin('eslint'), ['.']],
       ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
