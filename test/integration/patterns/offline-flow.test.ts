@@ -119,7 +119,7 @@ describe('orders flow through serverless offline', () => {
       `[patterns] ${posts.length} POSTs (${ORDER_COUNT} orders) in ${posted - started} ms; every group caught up ` +
         `${done - started} ms after the first POST; ${duplicates} duplicate order events absorbed\n`,
     );
-  });
+  }, 1_800_000);
 
   it('poison records go to the dead-letter topic with the reason, and their partition goes on', async () => {
     // Prepare: a value that is not JSON and an order.placed that breaks the schema, then a good order
@@ -174,5 +174,5 @@ describe('orders flow through serverless offline', () => {
     expect(events.filter((e) => e.correlationId === 'corr-after-poison').map((e) => e.payload.orderId)).toEqual([
       'poison-2',
     ]);
-  });
+  }, 300_000);
 });
