@@ -80,6 +80,11 @@ export interface RequesterOptions {
   replyPartition?: number;
   /** prefix of the listener's own consumer group id (unique per container) */
   groupIdPrefix: string;
+  /**
+   * the listener's group session (default 30 s): a container frozen longer than this is evicted from its
+   * group and rejoins when thawed, resuming from the last offset it saw + 1
+   */
+  sessionTimeoutMs?: number;
   /** how many ids of timed-out and answered requests are remembered to tell late/duplicate replies apart */
   memory?: number;
 }
@@ -232,8 +237,8 @@ export function createRequester(options: RequesterOptions): Requester {
       allowAutoTopicCreation: false,
       // a reply wakes the long poll at once; the wait only bounds how often heartbeats are sent when idle
       maxWaitTimeInMs: 1000,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 2000, restartOnFailure: async () => false },
     });
     let joined!: () => void;
