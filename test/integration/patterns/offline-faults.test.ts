@@ -54,6 +54,19 @@ describe('orders flow through serverless offline, with faults', () => {
     await env?.cleanup();
   });
 
+  /** On a timeout, say where every group stands and what the offline process printed last. */
+  const explainOnTimeout = async (wait: () => Promise<unknown>) => {
+    try {
+      await wait();
+    } catch (error) {
+      const lag = await Promise.all(
+        [['order-workers', 'orders'], ...LISTENER_OUTPUTS.map((l) => [l.name, 'order-events'])].map(
+          async ([g, t]) => `${g}: ${JSON.stringify(await groupLag(env.topic(g!), env.topic(t!)))}`,
+        ),
+      );
+      throw new Error(`${(error as Error).message}\n${lag.join('\n')}\n${offline?.output().slice(-4000)}`);
+    }
+  };
   const ordersOn = async (topic: string) =>
     new Set(
       (await readEnvelopes<{ orderId: string }>(env.topic(topic), await recordCount(env.topic(topic)))).map(
@@ -78,19 +91,24 @@ describe('orders flow through serverless offline, with faults', () => {
         );
         return behind.length === 1 ? behind[0] : undefined;
       },
-      { timeoutMs: 180_000, intervalMs: 500, what: 'every orders partition but one to be committed' },
+      { timeoutMs: 480_000, intervalMs: 1000, what: 'every orders partition but one to be committed' },
     );
     expect(blocked!.committed).toBe(0);
+    // the orders after the faulty one in its partition wait with it; all the others go through
+    const healthy = ids.length + 1 - blocked!.end;
+    expect(healthy).toBeGreaterThan(0);
     // the two healthy listeners see every published event while notify-customer keeps failing
-    await waitFor(
-      async () =>
-        (await caughtUp(env.topic('audit-log'), env.topic('order-events'))) &&
-        (await caughtUp(env.topic('update-analytics'), env.topic('order-events'))) &&
-        (await recordCount(env.topic('order-events'))) >= ids.length,
-      { timeoutMs: 180_000, intervalMs: 500, what: 'audit-log and update-analytics to catch up' },
+    await explainOnTimeout(() =>
+      waitFor(
+        async () =>
+          (await caughtUp(env.topic('audit-log'), env.topic('order-events'))) &&
+          (await caughtUp(env.topic('update-analytics'), env.topic('order-events'))) &&
+          (await recordCount(env.topic('order-events'))) >= healthy,
+        { timeoutMs: 480_000, intervalMs: 1000, what: 'audit-log and update-analytics to catch up' },
+      ),
     );
-    expect((await ordersOn('order-audit')).size).toBe(ids.length);
-    expect((await ordersOn('order-analytics')).size).toBe(ids.length);
+    expect((await ordersOn('order-audit')).size).toBe(healthy);
+    expect((await ordersOn('order-analytics')).size).toBe(healthy);
     expect(await caughtUp(env.topic('notify-customer'), env.topic('order-events'))).toBe(false);
     expect(await recordCount(env.topic('customer-notifications'))).toBe(0);
 
@@ -105,13 +123,13 @@ describe('orders flow through serverless offline, with faults', () => {
         (await Promise.all(LISTENER_OUTPUTS.map((l) => caughtUp(env.topic(l.name), env.topic('order-events'))))).every(
           Boolean,
         ),
-      { timeoutMs: 240_000, intervalMs: 1000, what: 'every group to catch up after the faults cleared' },
+      { timeoutMs: 480_000, intervalMs: 1000, what: 'every group to catch up after the faults cleared' },
     );
     for (const topic of ['order-events', ...LISTENER_OUTPUTS.map((l) => l.topic)]) {
       const seen = await ordersOn(topic);
       expect([faulty, ...ids].filter((id) => !seen.has(id))).toEqual([]);
     }
-  }, 600_000);
+  }, 1_500_000);
 
   it('stopped consumers resume from their committed offsets: nothing missed, nothing replayed from the start', async () => {
     // Prepare: stop everything (Ctrl-C), then orders arrive while nothing runs
@@ -135,7 +153,7 @@ describe('orders flow through serverless offline, with faults', () => {
         (await Promise.all(LISTENER_OUTPUTS.map((l) => caughtUp(env.topic(l.name), env.topic('order-events'))))).every(
           Boolean,
         ),
-      { timeoutMs: 240_000, intervalMs: 1000, what: 'every group to catch up after the restart' },
+      { timeoutMs: 480_000, intervalMs: 1000, what: 'every group to catch up after the restart' },
     );
 
     // Assess: the new orders went all the way; the old ones were not processed again
@@ -149,5 +167,5 @@ describe('orders flow through serverless offline, with faults', () => {
       const seen = await ordersOn(topic);
       expect(later.filter((id) => !seen.has(id))).toEqual([]);
     }
-  }, 600_000);
+  }, 1_500_000);
 });
