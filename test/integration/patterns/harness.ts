@@ -24,15 +24,18 @@ export async function usePrefixedTopics(
   label: string,
   /** broker-side configs per declared topic, e.g. { 'order-events': { 'max.message.bytes': '750' } } */
   configs: Record<string, Record<string, string>> = {},
+  /** topics a test adds to the declared ones (e.g. a new listener's output) */
+  extraTopics: { name: string; partitions: number }[] = [],
 ): Promise<{ prefix: string; topic: (name: string) => string; cleanup: () => Promise<void> }> {
   const prefix = `${uniqueName(label)}-`;
   process.env.KAFKA_BROKERS = BROKERS.join(',');
   process.env.KAFKA_TOPIC_PREFIX = prefix;
   process.env.LOG_LEVEL ??= 'error';
-  const names = TOPICS.map((t) => `${prefix}${t.name}`);
+  const declared = [...TOPICS, ...extraTopics];
+  const names = declared.map((t) => `${prefix}${t.name}`);
   await withAdmin((admin) =>
     admin.createTopics({
-      topics: TOPICS.map((t) => ({
+      topics: declared.map((t) => ({
         topic: `${prefix}${t.name}`,
         numPartitions: t.partitions,
         configEntries: Object.entries(configs[t.name] ?? {}).map(([name, value]) => ({ name, value })),

@@ -19,7 +19,7 @@ import {
  * orders → fulfil-order (queue) → order-events → audit-log, notify-customer, update-analytics (fan-out).
  * PATTERNS_ORDER_COUNT sets how many orders the queue test posts (docs/patterns.md has the figures).
  */
-const ORDER_COUNT = Number(process.env.PATTERNS_ORDER_COUNT ?? 2000);
+const ORDER_COUNT = Number(process.env.PATTERNS_ORDER_COUNT ?? 10_000);
 const LISTENER_OUTPUTS = Object.values(LISTENERS);
 
 describe('orders flow through serverless offline', () => {

@@ -9,7 +9,7 @@ import { topicName } from '../../../lib/kafka/topics';
 import { ORDER_FULFILLED, OrderOutcomeEventSchema } from '../../../lib/orders/events';
 import { placeOrder } from '../../../lib/orders/place-order';
 import { runtime } from '../../../lib/runtime';
-import { createTopic, deleteTopics, waitFor } from '../../helpers/kafka';
+import { waitFor } from '../../helpers/kafka';
 import {
   anOrder,
   caughtUp,
@@ -42,15 +42,13 @@ describe('walkthrough: a new listener ship-order', () => {
   const running: RunningFunction[] = [];
 
   beforeAll(async () => {
-    env = await usePrefixedTopics('p4-walk');
     // step 1: its output topic (declared in lib/kafka/topics.ts in the walkthrough)
-    await createTopic(env.topic('shipments'), 6);
+    env = await usePrefixedTopics('p4-walk', {}, [{ name: 'shipments', partitions: 6 }]);
   });
   afterAll(async () => {
     await Promise.all(running.map((r) => r.stop()));
     await runtime().publisher.disconnect();
     await env.cleanup();
-    await deleteTopics([env.topic('shipments')]);
   });
 
   it('gets every order-events record in its own group and ships the fulfilled orders, once each by id', async () => {
