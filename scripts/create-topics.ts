@@ -1,10 +1,10 @@
 /**
  * npm run topics — create every topic declared in lib/kafka/topics.ts that does not exist yet on the
- * broker at KAFKA_BROKERS. Idempotent; `npm start` runs it before serverless offline.
+ * broker at KAFKA_BROKERS (with KAFKA_TOPIC_PREFIX in front of each name). Idempotent; `npm start` runs it before serverless offline.
  */
 import { loadConfig } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
-import { ensureTopics, TOPICS } from '../lib/kafka/topics';
+import { ensureTopics, topicName, TOPICS } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
 
 export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -13,7 +13,9 @@ export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promis
   const admin = createKafka(config, logger).admin();
   await admin.connect();
   try {
-    const { created, existing } = await ensureTopics(admin, TOPICS, logger);
+    // the same names the functions use: KAFKA_TOPIC_PREFIX in front of every declared topic
+    const topics = TOPICS.map((t) => ({ ...t, name: topicName(config, t.name) }));
+    const { created, existing } = await ensureTopics(admin, topics, logger);
     const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
     process.stderr.write(`[topics] created: ${list(created)}; already there: ${list(existing)}\n`);
   } finally {
