@@ -10,11 +10,14 @@ function propertyName(variable: string): string {
   return variable
     .slice('KAFKA_'.length)
     .toLowerCase()
-    .replace(/___/g, '\u0000')
-    .replace(/__/g, '\u0001')
-    .replace(/_/g, '.')
-    .replace(/\u0000/g, '-')
-    .replace(/\u0001/g, '_');
+    .split('___')
+    .map((part) =>
+      part
+        .split('__')
+        .map((p) => p.replace(/_/g, '.'))
+        .join('_'),
+    )
+    .join('-');
 }
 
 interface Compose {
