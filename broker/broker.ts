@@ -279,9 +279,31 @@ async function ensureJars(say: Say): Promise<void> {
   );
 }
 
+/**
+ * The settings every single-node broker of this project shares (the jar broker, and the extra brokers
+ * some tests start with other listeners): storage, replication and topic creation.
+ */
+export function singleNodeProperties(dataDir: string): string[] {
+  return [
+    `log.dirs=${dataDir}`,
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+  ];
+}
+
 /** The jar broker's server.properties: the same settings as docker-compose.yml (a unit test compares them). */
-export function serverProperties(host: string, port: number): string {
-  const controllerPort = port + 1;
+export function serverProperties(
+  host: string,
+  port: number,
+  options: { controllerPort?: number; dataDir?: string } = {},
+): string {
+  const controllerPort = options.controllerPort ?? port + 1;
   return [
     '# written by broker/broker.ts: the same settings as docker-compose.yml',
     'process.roles=broker,controller',
@@ -292,15 +314,7 @@ export function serverProperties(host: string, port: number): string {
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${DATA_DIR}`,
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    'group.initial.rebalance.delay.ms=0',
-    'auto.create.topics.enable=false',
+    ...singleNodeProperties(options.dataDir ?? DATA_DIR),
     '',
   ].join('\n');
 }

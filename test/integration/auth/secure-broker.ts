@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isReachable, paths } from '../../../broker/broker';
+import { isReachable, paths, singleNodeProperties } from '../../../broker/broker';
 import { waitFor } from '../../helpers/kafka';
 import { freePort } from '../../helpers/offline';
 
@@ -122,15 +122,7 @@ export async function startSecureBroker(): Promise<SecureBroker> {
       `ssl.keystore.password=${password}`,
       `ssl.key.password=${password}`,
       'ssl.client.auth=none',
-      `log.dirs=${join(dir, 'data')}`,
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=false',
+      ...singleNodeProperties(join(dir, 'data')),
       '',
     ].join('\n'),
   );

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLUSTER_ID, isReachable, paths } from '../../../broker/broker';
+import { CLUSTER_ID, isReachable, paths, serverProperties } from '../../../broker/broker';
 import { freePort } from '../../helpers/offline';
 import { waitFor } from '../../helpers/kafka';
 
@@ -31,29 +31,7 @@ export async function startSecondBroker(): Promise<SecondBroker> {
   let controllerPort = await freePort();
   while (controllerPort === port) controllerPort = await freePort();
   const properties = join(dir, 'server.properties');
-  writeFileSync(
-    properties,
-    [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'inter.broker.listener.name=PLAINTEXT',
-      'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-      `log.dirs=${join(dir, 'data')}`,
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=false',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(properties, serverProperties('127.0.0.1', port, { controllerPort, dataDir: join(dir, 'data') }));
   const classpath = `${paths.LIBS_DIR}/*`;
   const format = spawnSync(
     'java',
