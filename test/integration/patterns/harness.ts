@@ -1,9 +1,10 @@
 import type { Context } from 'aws-lambda';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { KafkaBatchResponse } from '../../../lib/kafka/batch';
 import type { Envelope } from '../../../lib/kafka/envelope';
 import type { KafkaEvent } from '../../../lib/kafka/records';
 import { TOPICS } from '../../../lib/kafka/topics';
+import { toMskEvent } from '../../helpers/msk-event';
 import {
   BROKERS,
   waitFor,
@@ -56,30 +57,6 @@ export async function usePrefixedTopics(
   return { prefix, topic: (name) => `${prefix}${name}`, cleanup: () => deleteTopics(names) };
 }
 
-/** The AWS-shaped MSK event for records of one partition, as Lambda's event source mapping builds it. */
-export function toMskEvent(topic: string, partition: number, messages: KafkaMessage[]): KafkaEvent {
-  return {
-    eventSource: 'aws:kafka',
-    eventSourceArn: 'arn:aws:kafka:eu-west-1:000000000000:cluster/test/00000000-0000-0000-0000-000000000000-1',
-    bootstrapServers: BROKERS.join(','),
-    records: {
-      [`${topic}-${partition}`]: messages.map((m) => ({
-        topic,
-        partition,
-        offset: Number(m.offset),
-        timestamp: Number(m.timestamp),
-        timestampType: 'CREATE_TIME' as const,
-        key: m.key ? m.key.toString('base64') : (null as unknown as string),
-        value: (m.value ?? Buffer.alloc(0)).toString('base64'),
-        // Java bytes, as AWS sends them
-        headers: Object.entries(m.headers ?? {}).map(([name, value]) => ({
-          [name]: [...Buffer.from(String(value))].map((b) => (b > 127 ? b - 256 : b)),
-        })),
-      })),
-    },
-  };
-}
-
 type LambdaHandler = (event: KafkaEvent, context: Context) => Promise<KafkaBatchResponse>;
 
 export interface RunningFunction {
@@ -122,7 +99,10 @@ export async function runFunction(
         if (!isRunning() || isStale()) return;
         const messages = batch.messages.slice(start, start + size);
         invocations += 1;
-        const response = await handler(toMskEvent(batch.topic, batch.partition, messages), {} as Context);
+        const response = await handler(
+          toMskEvent(batch.topic, batch.partition, messages) as unknown as KafkaEvent,
+          {} as Context,
+        );
         const failed = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier.offset);
         const firstFailed = failed.length ? Math.min(...failed) : Infinity;
         const done = messages.filter((m) => Number(m.offset) < firstFailed);

@@ -1,5 +1,4 @@
-import type { MSKEvent } from 'aws-lambda';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import type { z } from 'zod';
 import { loadConfig } from '../../../lib/config';
 import { createKafka } from '../../../lib/kafka/client';
@@ -9,6 +8,7 @@ import { createRequester, type Requester, type RequesterOptions } from '../../..
 import { createResponder, type Responder, type ResponderOptions } from '../../../lib/request-reply/responder';
 import { createRrTransport, type RrTransport } from '../../../lib/request-reply/transport';
 import { BROKERS, uniqueName } from '../../helpers/kafka';
+import { toMskEvent } from '../../helpers/msk-event';
 
 /** A kafkajs client built by the project's own factory, logging nothing unless RR_TEST_LOG_LEVEL is set. */
 export function projectKafka(brokers: string[] = BROKERS): { kafka: Kafka; logger: Logger } {
@@ -16,31 +16,6 @@ export function projectKafka(brokers: string[] = BROKERS): { kafka: Kafka; logge
   const config = loadConfig({ KAFKA_BROKERS: brokers.join(','), LOG_LEVEL: level, KAFKA_CLIENT_ID: 'rr-test' });
   const logger = createLogger({ level });
   return { kafka: createKafka(config, logger), logger };
-}
-
-/** The event Lambda's event source mapping would send for one kafkajs batch (base64, signed header bytes). */
-export function toMskEvent(topic: string, partition: number, messages: KafkaMessage[]): MSKEvent {
-  return {
-    eventSource: 'aws:kafka',
-    eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1',
-    bootstrapServers: BROKERS.join(','),
-    records: {
-      [`${topic}-${partition}`]: messages.map((m) => ({
-        topic,
-        partition,
-        offset: Number(m.offset),
-        timestamp: Number(m.timestamp),
-        timestampType: 'CREATE_TIME',
-        key: m.key ? m.key.toString('base64') : (null as unknown as string),
-        value: (m.value ?? Buffer.alloc(0)).toString('base64'),
-        headers: Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
-          (Array.isArray(value) ? value : [value]).map((v) => ({
-            [name]: [...Buffer.from(v ?? '')].map((b) => (b > 127 ? b - 256 : b)),
-          })),
-        ),
-      })),
-    },
-  } as MSKEvent;
 }
 
 export interface RunningResponder {
