@@ -53,7 +53,9 @@ export async function startOffline(
   args.push('--websocketPort', String(websocketPort));
   if (options.config) args.push('--config', options.config);
   args.push(...(options.args ?? []));
-  const child: ChildProcess = spawn(process.execPath, args, {
+  // OFFLINE_NODE_ARGS: extra node flags for the offline process (e.g. --cpu-prof when profiling a benchmark)
+  const nodeArgs = (process.env.OFFLINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, KAFKA_BROKERS: BROKERS.join(','), LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
