@@ -59,7 +59,8 @@ export function createKafka(
     const secretArn = kafka.saslSecretArn;
     let loaded: Promise<void> | undefined;
     prepare = () =>
-      (loaded ??= getScramCredentials({ secretArn, client: aws.secretsManager ?? defaults.secretsManager }).then(
+      (loaded ??= (async () =>
+        getScramCredentials({ secretArn, client: aws.secretsManager ?? (await defaults.secretsManager()) }))().then(
         (secret) => void Object.assign(credentials, secret),
         (error: unknown) => {
           loaded = undefined; // ask again on the next connection attempt
@@ -81,7 +82,7 @@ export function createKafka(
                 clusterArn,
                 auth: kafka.auth,
                 ssl: kafka.ssl,
-                client: aws.kafka ?? defaults.kafka,
+                client: aws.kafka ?? (await defaults.kafka()),
               })
             : staticBrokers;
         }

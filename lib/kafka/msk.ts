@@ -3,9 +3,11 @@
  * ARN), IAM authentication tokens, and SCRAM credentials kept in Secrets Manager. Locally none of this
  * runs: lib/kafka/client.ts uses it only when the configuration names a cluster, IAM or a secret.
  */
-import { GetBootstrapBrokersCommand, KafkaClient, type GetBootstrapBrokersCommandOutput } from '@aws-sdk/client-kafka';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { generateAuthToken, type GenerateAuthTokenResponse } from 'aws-msk-iam-sasl-signer-js';
+// Types only: the AWS SDK and the signer are loaded on first use (`await import`). Locally, and on AWS
+// with plain brokers, they never load; a bundled function does not evaluate their ~1.3 MB at cold start.
+import type { GetBootstrapBrokersCommandOutput, KafkaClient } from '@aws-sdk/client-kafka';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { GenerateAuthTokenResponse } from 'aws-msk-iam-sasl-signer-js';
 import type { OauthbearerProviderResponse } from 'kafkajs';
 import type { AuthMode } from '../config';
 import { AppError } from '../errors';
@@ -60,6 +62,7 @@ export async function getBootstrapBrokers(options: {
   const field = bootstrapField(options.auth, options.ssl);
   let output: GetBootstrapBrokersCommandOutput;
   try {
+    const { GetBootstrapBrokersCommand } = await import('@aws-sdk/client-kafka');
     output = await options.client.send(new GetBootstrapBrokersCommand({ ClusterArn: options.clusterArn }));
   } catch (error) {
     throw new MskSetupError(
@@ -119,7 +122,8 @@ export function createIamTokenProvider(options: {
   refreshMarginMs?: number;
   now?: () => number;
 }): () => Promise<OauthbearerProviderResponse> {
-  const generate = options.generateToken ?? ((o) => generateAuthToken(o));
+  const generate =
+    options.generateToken ?? (async (o) => (await import('aws-msk-iam-sasl-signer-js')).generateAuthToken(o));
   const margin = options.refreshMarginMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
   let current: GenerateAuthTokenResponse | undefined;
@@ -149,6 +153,7 @@ export async function getScramCredentials(options: {
 }): Promise<{ username: string; password: string }> {
   let text: string | undefined;
   try {
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     text = (await options.client.send(new GetSecretValueCommand({ SecretId: options.secretArn }))).SecretString;
   } catch (error) {
     throw new MskSetupError(
@@ -180,16 +185,21 @@ export interface AwsClients {
   generateIamToken?: TokenGenerator;
 }
 
-/** SDK clients for the region, built on first use (a local run never loads credentials or builds one). */
-export function defaultAwsClients(region: string | undefined): Required<Pick<AwsClients, 'kafka' | 'secretsManager'>> {
-  let kafka: KafkaClient | undefined;
-  let secretsManager: SecretsManagerClient | undefined;
+/**
+ * SDK clients for the region, loaded and built on first use (a local run never loads the SDK,
+ * credentials or a client).
+ */
+export function defaultAwsClients(region: string | undefined): {
+  kafka(): Promise<KafkaClient>;
+  secretsManager(): Promise<SecretsManagerClient>;
+} {
+  let kafka: Promise<KafkaClient> | undefined;
+  let secretsManager: Promise<SecretsManagerClient> | undefined;
   return {
-    get kafka() {
-      return (kafka ??= new KafkaClient({ region }));
-    },
-    get secretsManager() {
-      return (secretsManager ??= new SecretsManagerClient({ region }));
-    },
+    kafka: () => (kafka ??= import('@aws-sdk/client-kafka').then(({ KafkaClient }) => new KafkaClient({ region }))),
+    secretsManager: () =>
+      (secretsManager ??= import('@aws-sdk/client-secrets-manager').then(
+        ({ SecretsManagerClient }) => new SecretsManagerClient({ region }),
+      )),
   };
 }
