@@ -90,10 +90,16 @@ export class EventSource {
       } catch (error) {
         await this.#disconnectConsumer();
         if (this.#stopping) return;
+        const { topic, brokers } = this.#deps.settings;
+        // kafkajs words a missing topic as "This server does not host this topic-partition"
+        const reason =
+          (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION'
+            ? `the topic ${topic} does not exist (this plugin never creates topics: create it first)`
+            : (error as Error).message;
         this.#deps.log(
           'error',
-          `${this.#name}: cannot consume from Kafka at ${this.#deps.settings.brokers.join(',')}: ` +
-            `${(error as Error).message}. Retrying in ${Math.round(wait / 1000)} s (HTTP functions keep serving).`,
+          `${this.#name}: cannot consume from Kafka at ${brokers.join(',')}: ${reason}. ` +
+            `Retrying in ${Math.round(wait / 1000)} s (HTTP functions keep serving).`,
         );
         await sleep(wait);
         wait = Math.min(wait * 2, this.#deps.options.retryBackoff.maxMs);

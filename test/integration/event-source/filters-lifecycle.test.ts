@@ -99,6 +99,25 @@ describe('reload', () => {
   });
 });
 
+describe('topic missing at start', () => {
+  it('says which topic does not exist, keeps retrying, and HTTP functions keep serving', async () => {
+    const missing = uniqueName('es-missing');
+    const down = await startOffline({
+      cwd: FIXTURE_DIR,
+      config: 'lifecycle.yml',
+      env: { ...topics, TOPIC_FILTER: missing, REPORT_FILE: report.file },
+      readyPattern: new RegExp(`cannot consume from Kafka at [^:]+:\\d+: the topic ${missing} does not exist`),
+      timeoutMs: 90_000,
+    });
+    try {
+      expect((await fetch(`${down.url}/ping`)).status).toBe(200);
+      expect(down.output()).toMatch(/Retrying in \d+ s \(HTTP functions keep serving\)/);
+    } finally {
+      expect(await down.stop()).toBe(0);
+    }
+  });
+});
+
 describe('broker unreachable at start', () => {
   it('logs a clear line, retries with backoff, and HTTP functions keep serving', async () => {
     const port = await freePort();
