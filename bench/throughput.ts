@@ -9,12 +9,21 @@
  * benchmark fails. The machine is shared, so each round measures both (fresh consumer groups) and the
  * medians are reported; `ratio` is the median of the per-round ratios. With --json the last line is one
  * JSON object.
+ *
+ * A third figure, `handoff_rps`, needs no broker: how many records/s one thread can turn into AWS-shaped
+ * events (lib/offline/event.ts, batchSize records each) and hand to a worker thread that answers
+ * (`postMessage` with a reply port, as serverless-offline's runner does), with no Kafka and no handler.
+ * It is a ceiling for any event source that invokes through worker threads on this machine, whatever
+ * the baseline does.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
+import { buildEvent, recordSize, toLambdaRecord } from '../lib/offline/event';
+import type { EventSourceSettings } from '../lib/offline/settings';
 import { startOffline } from '../test/helpers/offline';
 
 const { values: args } = parseArgs({
@@ -149,6 +158,51 @@ async function measureEventSource(topic: string, ends: number[], round: number):
   }
 }
 
+/** records/s of building events and handing them to a worker thread that answers: no Kafka, no handler. */
+async function measureHandoff(): Promise<number> {
+  const worker = new Worker(
+    "require('node:worker_threads').parentPort.on('message', ({ port }) => { port.postMessage(null); port.close(); });",
+    { eval: true },
+  );
+  const settings = {
+    kind: 'msk',
+    eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/local-cluster/abcd-1234',
+    bootstrapServers: BROKERS.join(','),
+  } as EventSourceSettings;
+  const value = randomBytes(SIZE);
+  const handOff = (event: unknown) =>
+    new Promise<void>((done) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.once('message', () => {
+        port1.close();
+        done();
+      });
+      worker.postMessage({ event, port: port2 }, [port2]);
+    });
+  const invocations = Math.ceil(RECORDS / BATCH_SIZE);
+  const started = performance.now();
+  for (let i = 0; i < invocations; i += 1) {
+    const records = Array.from({ length: BATCH_SIZE }, (_, j) => {
+      const record = toLambdaRecord({
+        topic: 'bench-handoff',
+        partition: i % PARTITIONS,
+        offset: String(i * BATCH_SIZE + j),
+        timestamp: String(Date.now()),
+        logAppendTime: false,
+        key: null,
+        value,
+        headers: {},
+      });
+      recordSize(record);
+      return record;
+    });
+    await handOff(buildEvent(settings, records));
+  }
+  const rps = ((invocations * BATCH_SIZE) / (performance.now() - started)) * 1000;
+  await worker.terminate();
+  return rps;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -156,15 +210,16 @@ async function main(): Promise<void> {
   say(`producing ${RECORDS} records of ${SIZE} bytes over ${PARTITIONS} partitions to ${topic}`);
   const ends = await produceAll(topic);
   try {
-    const rounds: Array<{ eventSource: number; raw: number }> = [];
+    const rounds: Array<{ eventSource: number; raw: number; handoff: number }> = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
       const eventSource = await measureEventSource(topic, ends, round);
       const raw = await measureRaw(topic, ends);
-      rounds.push({ eventSource, raw });
+      const handoff = await measureHandoff();
+      rounds.push({ eventSource, raw, handoff });
       say(
         `round ${round}: event source (batchSize ${BATCH_SIZE}, no-op handler) ${Math.round(eventSource)} records/s, ` +
           `plain kafkajs eachBatch ${Math.round(raw)} records/s, ratio ${(eventSource / raw).toFixed(3)}; ` +
-          'every offset exactly once in both',
+          `every offset exactly once in both; event build + worker hand-off alone ${Math.round(handoff)} records/s`,
       );
     }
     const result = {
@@ -176,9 +231,11 @@ async function main(): Promise<void> {
       event_source_rps: Math.round(median(rounds.map((r) => r.eventSource))),
       raw_rps: Math.round(median(rounds.map((r) => r.raw))),
       ratio: Number(median(rounds.map((r) => r.eventSource / r.raw)).toFixed(3)),
+      handoff_rps: Math.round(median(rounds.map((r) => r.handoff))),
     };
     say(
-      `median: event source ${result.event_source_rps} records/s, raw ${result.raw_rps} records/s, ratio ${result.ratio} (target >= 0.8)`,
+      `median: event source ${result.event_source_rps} records/s, raw ${result.raw_rps} records/s, ratio ${result.ratio} (target >= 0.8); ` +
+        `event build + worker hand-off alone ${result.handoff_rps} records/s`,
     );
     if (args.json) console.log(JSON.stringify(result));
   } finally {
