@@ -69,6 +69,52 @@ export class LambdaInvoker {
   }
 }
 
+interface OfflineLambdaFunctionClass {
+  prototype: { runHandler(): Promise<unknown>; readonly status: string };
+}
+
+const TIMED_OUT = Symbol.for('serverless-offline-kafka.timedOut');
+const PATCHED = Symbol.for('serverless-offline-kafka.timeoutFix');
+
+/**
+ * serverless-offline 13 terminates a function instance's worker thread when an invocation times out,
+ * but keeps the instance in its pool as idle: every later request it is given waits on the dead thread
+ * and times out too, until serverless offline restarts. For HTTP functions that means one slow request
+ * (a breakpoint, a cold start on a busy machine) breaks that instance for good.
+ *
+ * This marks an instance whose invocation timed out and reports it as busy from then on, so the pool
+ * never hands it out again and starts a fresh instance (a new worker, the handler loaded anew) instead,
+ * as Lambda replaces a timed-out environment (the dead instance stays in the pool, holding no thread).
+ * It patches serverless-offline's own LambdaFunction class (the same module instance its HTTP server
+ * uses), once per process.
+ */
+export function applyTimeoutRecovery(LambdaFunction: OfflineLambdaFunctionClass): boolean {
+  const proto = LambdaFunction.prototype as OfflineLambdaFunctionClass['prototype'] & {
+    [PATCHED]?: true;
+    [TIMED_OUT]?: true;
+  };
+  if (proto[PATCHED]) return true;
+  const status = Object.getOwnPropertyDescriptor(proto, 'status')?.get;
+  const runHandler = proto.runHandler;
+  if (!status || typeof runHandler !== 'function') return false;
+  Object.defineProperty(proto, 'status', {
+    configurable: true,
+    get(this: typeof proto) {
+      return this[TIMED_OUT] ? 'BUSY' : (status.call(this) as string);
+    },
+  });
+  proto.runHandler = async function (this: typeof proto) {
+    try {
+      return await runHandler.call(this);
+    } catch (error) {
+      if (isLambdaTimeout(error)) this[TIMED_OUT] = true;
+      throw error;
+    }
+  };
+  proto[PATCHED] = true;
+  return true;
+}
+
 /**
  * serverless-offline's defaults, read from its own config: they are not exported, and the runner
  * must get the same option set serverless-offline built for HTTP functions (defaults, then
@@ -76,16 +122,19 @@ export class LambdaInvoker {
  */
 export async function loadOfflineModules(): Promise<{
   Lambda: new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda;
+  LambdaFunction: OfflineLambdaFunctionClass;
   defaultOptions: Record<string, unknown>;
 }> {
   const entry = require.resolve('serverless-offline');
   const importEsm = (specifier: string) => import(specifier) as Promise<{ default: unknown }>;
   const lambdaModule = await importEsm(pathToFileURL(join(dirname(entry), 'lambda', 'index.js')).href);
+  const lambdaFunctionModule = await importEsm(pathToFileURL(join(dirname(entry), 'lambda', 'LambdaFunction.js')).href);
   const defaultsModule = await importEsm(pathToFileURL(join(dirname(entry), 'config', 'defaultOptions.js')).href).catch(
     () => ({ default: {} }),
   );
   return {
     Lambda: lambdaModule.default as new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda,
+    LambdaFunction: lambdaFunctionModule.default as OfflineLambdaFunctionClass,
     defaultOptions: defaultsModule.default as Record<string, unknown>,
   };
 }

@@ -1,5 +1,5 @@
 import { EventSource, type LogLevel } from './event-source';
-import { LambdaInvoker, loadOfflineModules } from './invoker';
+import { applyTimeoutRecovery, LambdaInvoker, loadOfflineModules } from './invoker';
 import type { InvocationReport } from './partition-worker';
 import {
   EVENT_KINDS,
@@ -122,10 +122,14 @@ export default class ServerlessOfflineKafka {
     if (this.#started) return;
     this.#started = true;
     const all = this.eventSettings();
+    const { Lambda, LambdaFunction, defaultOptions } = await loadOfflineModules();
+    // HTTP functions too: an instance whose invocation timed out is replaced, not reused
+    if (!applyTimeoutRecovery(LambdaFunction)) {
+      this.#write('warning', 'this serverless-offline version is not the one the timeout recovery was written for');
+    }
     if (all.length === 0) return;
     const { service } = this.#serverless;
     const options = readPluginOptions(service.custom?.[CUSTOM_KEY]);
-    const { Lambda, defaultOptions } = await loadOfflineModules();
     // the option set serverless-offline builds for HTTP functions: defaults < custom < command line
     const offlineOptions = {
       ...defaultOptions,
