@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from '../logger';
 
@@ -65,11 +66,15 @@ export async function ensureTopics(
       configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
     }));
     try {
-      await admin.createTopics({ topics: toCreate, waitForLeaders: true });
+      await admin.createTopics({ topics: toCreate, waitForLeaders: false });
     } catch (error) {
       // another process may have created them in between: that is fine, anything else is not
       if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
     }
+    await waitForTopicLeaders(
+      admin,
+      missing.map((t) => t.name),
+    );
   }
   const existing = topics.filter((t) => existingNames.has(t.name));
   if (existing.length > 0) {
@@ -85,4 +90,30 @@ export async function ensureTopics(
     }
   }
   return { created: missing.map((t) => t.name), existing: existing.map((t) => t.name) };
+}
+
+/**
+ * Wait until every partition of the topics has a leader. kafkajs's own `waitForLeaders` gives up as soon
+ * as the broker answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created (KRaft publishes a
+ * new topic to the broker's metadata a moment later), which on a busy machine failed a start or a test.
+ */
+export async function waitForTopicLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const ready = (name: string) => {
+        const partitions = topics.find((t) => t.name === name)?.partitions ?? [];
+        return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+      };
+      if (names.every(ready)) return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+    }
+    if (Date.now() + wait > deadline) {
+      throw new Error(`the topics ${names.join(', ')} still have partitions without a leader after ${timeoutMs} ms`);
+    }
+    await sleep(wait);
+  }
 }

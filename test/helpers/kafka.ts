@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { waitForTopicLeaders } from '../../lib/kafka/topics';
 
 /** The broker the integration tests use: KAFKA_BROKERS (set by `npm test`), else the local default. */
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -24,8 +25,8 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
 }
 
 export async function createTopic(name: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
-  await withAdmin((admin) =>
-    admin.createTopics({
+  await withAdmin(async (admin) => {
+    await admin.createTopics({
       topics: [
         {
           topic: name,
@@ -33,9 +34,9 @@ export async function createTopic(name: string, partitions = 1, config: Record<s
           configEntries: Object.entries(config).map(([n, value]) => ({ name: n, value })),
         },
       ],
-      waitForLeaders: true,
-    }),
-  );
+    });
+    await waitForTopicLeaders(admin, [name], 60_000);
+  });
 }
 
 export async function deleteTopics(names: string[]): Promise<void> {

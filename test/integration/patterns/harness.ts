@@ -3,7 +3,7 @@ import type { Consumer } from 'kafkajs';
 import type { KafkaBatchResponse } from '../../../lib/kafka/batch';
 import type { Envelope } from '../../../lib/kafka/envelope';
 import type { KafkaEvent } from '../../../lib/kafka/records';
-import { TOPICS } from '../../../lib/kafka/topics';
+import { TOPICS, waitForTopicLeaders } from '../../../lib/kafka/topics';
 import { toMskEvent } from '../../helpers/msk-event';
 import {
   BROKERS,
@@ -34,26 +34,16 @@ export async function usePrefixedTopics(
   process.env.LOG_LEVEL ??= 'error';
   const declared = [...TOPICS, ...extraTopics];
   const names = declared.map((t) => `${prefix}${t.name}`);
-  await withAdmin((admin) =>
-    admin.createTopics({
+  await withAdmin(async (admin) => {
+    await admin.createTopics({
       topics: declared.map((t) => ({
         topic: `${prefix}${t.name}`,
         numPartitions: t.partitions,
         configEntries: Object.entries(configs[t.name] ?? {}).map(([name, value]) => ({ name, value })),
       })),
-      waitForLeaders: false,
-    }),
-  );
-  // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while a busy broker is still creating
-  // them: wait until every partition has a leader instead
-  await waitFor(
-    () =>
-      withAdmin(async (admin) => {
-        const { topics } = await admin.fetchTopicMetadata({ topics: names });
-        return topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      }),
-    { timeoutMs: 60_000, what: 'the test topics to have leaders' },
-  );
+    });
+    await waitForTopicLeaders(admin, names, 60_000);
+  });
   return { prefix, topic: (name) => `${prefix}${name}`, cleanup: () => deleteTopics(names) };
 }
 
