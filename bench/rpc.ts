@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
-import { TOPICS } from '../lib/kafka/topics';
+import { TOPICS, waitForTopicLeaders } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
 
 const { values: args } = parseArgs({
@@ -90,7 +90,11 @@ async function drive(
 async function createTopics(topics: { topic: string; numPartitions: number }[]) {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics, waitForLeaders: true });
+  await admin.createTopics({ topics });
+  await waitForTopicLeaders(
+    admin,
+    topics.map((t) => t.topic),
+  );
   await admin.disconnect();
 }
 

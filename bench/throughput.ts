@@ -25,6 +25,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { buildEvent, recordSize, toLambdaRecord } from '../lib/offline/event';
 import type { EventSourceSettings } from '../lib/offline/settings';
 import { startOffline } from '../test/helpers/offline';
+import { waitForTopicLeaders } from '../lib/kafka/topics';
 
 const { values: args } = parseArgs({
   options: {
@@ -69,7 +70,8 @@ class Coverage {
 async function produceAll(topic: string): Promise<number[]> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
+  await waitForTopicLeaders(admin, [topic]);
   const producer = kafka.producer();
   await producer.connect();
   const value = randomBytes(SIZE / 2).toString('hex');

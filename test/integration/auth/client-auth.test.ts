@@ -14,6 +14,7 @@ import { createLogger } from '../../../lib/logger';
 import { uniqueName, waitFor } from '../../helpers/kafka';
 import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';
 import { startSecureBroker, type SecureBroker } from './secure-broker';
+import { waitForTopicLeaders } from '../../../lib/kafka/topics';
 
 const logger = createLogger({ level: 'silent' });
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/demo/6e1b4c2a-1f0e-4b8a-9c3d-2f5e7a9b1c0d-2';
@@ -27,7 +28,8 @@ beforeAll(async () => {
   topic = uniqueName('auth');
   const admin = new Kafka({ clientId: 'auth-setup', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+  await waitForTopicLeaders(admin, [topic]);
   await admin.disconnect();
 }, 180_000);
 

@@ -7,6 +7,7 @@ import { uniqueName, waitFor } from '../../helpers/kafka';
 import { freePort } from '../../helpers/offline';
 import { startRequester, startResponder } from './harness';
 import { jarsAvailable, startSecondBroker, type SecondBroker } from './second-broker';
+import { waitForTopicLeaders } from '../../../lib/kafka/topics';
 
 const body = (reply: Reply) => JSON.parse(reply.value!.toString('utf8')) as Record<string, unknown>;
 
@@ -44,8 +45,8 @@ describe('request-reply when the broker is unavailable', () => {
             { topic: requests, numPartitions: 2 },
             { topic: replies, numPartitions: 2 },
           ],
-          waitForLeaders: true,
         });
+        await waitForTopicLeaders(admin, [requests, replies]);
         await admin.disconnect();
 
         const responder = await startResponder({
