@@ -22,10 +22,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
+import { waitForTopicLeaders } from '../lib/kafka/topics';
 import { buildEvent, recordSize, toLambdaRecord } from '../lib/offline/event';
 import type { EventSourceSettings } from '../lib/offline/settings';
 import { startOffline } from '../test/helpers/offline';
-import { waitForTopicLeaders } from '../lib/kafka/topics';
 
 const { values: args } = parseArgs({
   options: {
@@ -195,7 +195,7 @@ async function measureHandoff(): Promise<number> {
         value,
         headers: {},
       });
-      recordSize(record);
+      recordSize(record); // the event source sizes every record (6 MB cap) too
       return record;
     });
     await handOff(buildEvent(settings, records));

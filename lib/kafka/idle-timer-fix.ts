@@ -16,7 +16,6 @@
 interface RequestQueueInternals {
   pending: unknown[];
   throttledUntil: number;
-  throttleCheckTimeoutId: unknown;
   scheduleCheckPendingRequests(): void;
 }
 

@@ -23,10 +23,11 @@ export function isLambdaTimeout(error: unknown): boolean {
  * Invokes handlers through serverless-offline's own Lambda runner, so Kafka-triggered functions run
  * in the same worker threads, with the same environment, timeout and options as HTTP functions.
  *
- * The runner's pool cannot drop a single function instance, and after a timeout serverless-offline
- * terminates that instance's worker but keeps it in the pool, where the next invocation would wait
- * on a dead thread. So after a timeout, and when serverless-esbuild rebuilt the code, the invoker
- * starts a new generation of the pool; the old one is cleaned up once its in-flight invocations end.
+ * The runner's pool cannot drop a single function instance. A timed-out instance is never handed out
+ * again (applyTimeoutRecovery, below, which covers HTTP functions too); on top of that, after a Kafka
+ * invocation's timeout the invoker starts a new generation of the pool, so the retry runs in a fresh
+ * worker with its module state reset, and it does the same when serverless-esbuild rebuilt the code.
+ * The old generation is cleaned up once its in-flight invocations end.
  */
 export class LambdaInvoker {
   #generation: Generation;

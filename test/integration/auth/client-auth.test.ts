@@ -10,11 +10,11 @@ import { BrokerUnavailableError } from '../../../lib/errors';
 import { createKafka } from '../../../lib/kafka/client';
 import { clearBrokerCache } from '../../../lib/kafka/msk';
 import { createPublisher } from '../../../lib/kafka/producer';
+import { waitForTopicLeaders } from '../../../lib/kafka/topics';
 import { createLogger } from '../../../lib/logger';
 import { uniqueName, waitFor } from '../../helpers/kafka';
 import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';
 import { startSecureBroker, type SecureBroker } from './secure-broker';
-import { waitForTopicLeaders } from '../../../lib/kafka/topics';
 
 const logger = createLogger({ level: 'silent' });
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/demo/6e1b4c2a-1f0e-4b8a-9c3d-2f5e7a9b1c0d-2';

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { AppError } from '../../../lib/errors';
+import { waitForTopicLeaders } from '../../../lib/kafka/topics';
 import { QuoteRequestSchema, priceQuote } from '../../../lib/quotes/quote';
 import { ReplyListenerUnavailableError } from '../../../lib/request-reply/errors';
 import type { Reply } from '../../../lib/request-reply/requester';
@@ -7,7 +8,6 @@ import { uniqueName, waitFor } from '../../helpers/kafka';
 import { freePort } from '../../helpers/offline';
 import { startRequester, startResponder } from './harness';
 import { jarsAvailable, startSecondBroker, type SecondBroker } from './second-broker';
-import { waitForTopicLeaders } from '../../../lib/kafka/topics';
 
 const body = (reply: Reply) => JSON.parse(reply.value!.toString('utf8')) as Record<string, unknown>;
 
