@@ -1,4 +1,9 @@
-/** Two projects: `unit` (no broker) and `integration` (a real Kafka broker and, where needed, serverless offline). */
+/**
+ * The service's tests, `unit` (no broker) and `integration` (a real Kafka broker and, where needed,
+ * serverless offline), plus the serverless-offline-kafka package's own projects (lib/offline).
+ */
+const offlineKafka = require('./lib/offline/jest.config.js');
+
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   // middy 6 ships ES modules only; jest runs CommonJS, so its files are compiled like ours
@@ -22,8 +27,9 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/helpers/integration-setup.ts'],
+      setupFilesAfterEnv: ['<rootDir>/lib/offline/test/helpers/integration-setup.ts'],
       slowTestThreshold: 30,
     },
+    ...offlineKafka.projects,
   ],
 };

@@ -2,7 +2,7 @@
  * npm run bench:throughput [-- --records 100000 --size 1024 --partitions 6 --batch-size 100 --rounds 3 --json]
  *
  * Produces N records to a fresh topic, then measures, on that same topic in the same run:
- *  1. records/s delivered by the local event source (serverless offline + lib/offline) to a no-op handler;
+ *  1. records/s delivered by the local event source (serverless offline + serverless-offline-kafka) to a no-op handler;
  *  2. records/s of a plain kafkajs `eachBatch` consumer (the baseline).
  * Each rate runs from the end of the first delivered batch to the last (group joins and the first
  * batch are not counted), both sides alike. Both runs must see every offset exactly once, or the
@@ -11,7 +11,7 @@
  * JSON object.
  *
  * A third figure, `handoff_rps`, needs no broker: how many records/s one thread can turn into AWS-shaped
- * events (lib/offline/event.ts, batchSize records each) and hand to a worker thread that answers
+ * events (lib/offline/src/event.ts, batchSize records each) and hand to a worker thread that answers
  * (`postMessage` with a reply port, as serverless-offline's runner does), with no Kafka and no handler.
  * It is a ceiling for any event source that invokes through worker threads on this machine, whatever
  * the baseline does.
@@ -23,8 +23,7 @@ import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForTopicLeaders } from '../lib/kafka/topics';
-import { buildEvent, recordSize, toLambdaRecord } from '../lib/offline/event';
-import type { EventSourceSettings } from '../lib/offline/settings';
+import { buildEvent, recordSize, toLambdaRecord, type EventSourceSettings } from 'serverless-offline-kafka';
 import { startOffline } from '../test/helpers/offline';
 
 const { values: args } = parseArgs({
@@ -43,7 +42,7 @@ const PARTITIONS = Number(args.partitions);
 const BATCH_SIZE = Number(args['batch-size']);
 const ROUNDS = Number(args.rounds);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const FIXTURE_DIR = resolve(__dirname, '..', 'test', 'fixtures', 'event-source');
+const FIXTURE_DIR = resolve(__dirname, '..', 'lib', 'offline', 'test', 'fixtures');
 const kafka = new Kafka({ clientId: 'bench-throughput', brokers: BROKERS, logLevel: logLevel.NOTHING });
 
 const say = (line: string) => console.error(line);

@@ -7,6 +7,7 @@
  * Actions: docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html (mapping role) and
  * docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html (topic/group resources).
  */
+import { mappingKafkaDestinationTopic } from 'serverless-offline-kafka';
 import { clusterParts, type DeployParams } from './params';
 
 type Json = Record<string, unknown>;
@@ -53,15 +54,6 @@ export function kafkaArns(clusterArn: string) {
 function mappingTarget(mapping: Resource): string | undefined {
   const name = mapping.Properties?.FunctionName as { 'Fn::GetAtt'?: [string, string]; Ref?: string } | undefined;
   return name?.['Fn::GetAtt']?.[0] ?? name?.Ref;
-}
-
-/** `kafka://topic` (Lambda's Kafka on-failure destination) → topic */
-function kafkaDestination(mapping: Resource): string | undefined {
-  const config = mapping.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined;
-  const destination = config?.OnFailure?.Destination;
-  return typeof destination === 'string' && destination.startsWith('kafka://')
-    ? destination.slice('kafka://'.length)
-    : undefined;
 }
 
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
@@ -114,7 +106,10 @@ export function functionStatements(input: {
       .filter((g): g is string => !!g),
     ...use.consumes.map((c) => c.group),
   ]);
-  const writeTopics = sorted([...use.produces, ...mappings.map(kafkaDestination).filter((t): t is string => !!t)]);
+  const writeTopics = sorted([
+    ...use.produces,
+    ...mappings.map((m) => mappingKafkaDestinationTopic(m.Properties)).filter((t): t is string => !!t),
+  ]);
 
   if (params.auth === 'iam') {
     // the project's producers are not idempotent (lib/kafka/producer.ts), so no WriteDataIdempotently;

@@ -9,6 +9,7 @@
  * - gives each function its own least-privilege role (deploy/iam.ts) and the mappings SCRAM auth;
  * - adds the `ensure-topics` custom resource that creates the declared topics during the deploy.
  */
+import { settingsNeedingProvisionedMode } from 'serverless-offline-kafka';
 import { TOPICS, topicName } from '../lib/kafka/topics';
 import { applyFunctionRoles, type KafkaUse, type Resource, type Template } from './iam';
 import { checkParams, type DeployParams } from './params';
@@ -119,20 +120,10 @@ export default class MskDeployPlugin {
    * `package` stops here, naming the function and the settings.
    */
   #requireProvisionedMode(resources: Template['Resources']): void {
-    const needs = [
-      'MaximumRetryAttempts',
-      'MaximumRecordAgeInSeconds',
-      'BisectBatchOnFunctionError',
-      'FunctionResponseTypes',
-    ] as const;
     const problems: string[] = [];
     for (const [id, mapping] of Object.entries(resources)) {
-      if (mapping.Type !== 'AWS::Lambda::EventSourceMapping' || mapping.Properties?.ProvisionedPollerConfig) continue;
-      const props = mapping.Properties ?? {};
-      const used: string[] = needs.filter((p) => props[p] !== undefined);
-      const destination = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure
-        ?.Destination;
-      if (typeof destination === 'string' && destination.startsWith('kafka://')) used.push('a kafka:// destination');
+      if (mapping.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+      const used = settingsNeedingProvisionedMode(mapping.Properties);
       if (used.length > 0) problems.push(`${id}: ${used.join(', ')}`);
     }
     if (problems.length > 0) {

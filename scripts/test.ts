@@ -1,7 +1,7 @@
 /**
  * npm test — the whole check, as CI runs it: a broker (the one running at KAFKA_BROKERS, else one
- * started here and stopped at the end), cfn-lint installed into .cache/ (once), then typecheck, lint,
- * and the unit and integration tests.
+ * started here and stopped at the end), cfn-lint installed into .cache/ (once), the serverless-offline-kafka
+ * package built, then typecheck, lint, and the unit and integration tests of the service and the package.
  * Leaves nothing running that it did not find running. Extra arguments go to jest
  * (e.g. `npm test -- test/unit`).
  */
@@ -43,7 +43,10 @@ async function main(): Promise<number> {
     const steps: [string, string, string[]][] = [
       // the CloudFormation linter the deploy tests run (Python, from PyPI, into .cache/; once)
       ['cfn-lint install', 'bash', [resolve(ROOT, 'scripts', 'install-cfn-lint.sh')]],
+      // the event source plugin, loaded by its package name from its built output (lib/offline/dist)
+      ['build serverless-offline-kafka', bin('tsc'), ['-p', resolve(ROOT, 'lib', 'offline', 'tsconfig.build.json')]],
       ['typecheck', bin('tsc'), ['--noEmit']],
+      ['typecheck serverless-offline-kafka', bin('tsc'), ['--noEmit', '-p', resolve(ROOT, 'lib', 'offline')]],
       ['lint', bin('eslint'), ['.']],
       ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
       ['jest', bin('jest'), ['--json', `--outputFile=${JEST_RESULTS}`, ...jestArgs]],

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../logger';
 // every client of the service is built here: keep kafkajs's idle connections from spinning a 1 ms timer
-import './idle-timer-fix';
+import 'serverless-offline-kafka/kafkajs-fixes';
 import {
   cachedBootstrapBrokers,
   createIamTokenProvider,

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
 import type { Logger } from '../logger';
 
 export interface TopicDeclaration {
@@ -92,28 +92,5 @@ export async function ensureTopics(
   return { created: missing.map((t) => t.name), existing: existing.map((t) => t.name) };
 }
 
-/**
- * Wait until every partition of the topics has a leader. kafkajs's own `waitForLeaders` gives up as soon
- * as the broker answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created (KRaft publishes a
- * new topic to the broker's metadata a moment later), which on a busy machine failed a start or a test.
- */
-export async function waitForTopicLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
-    try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: names });
-      const ready = (name: string) => {
-        const partitions = topics.find((t) => t.name === name)?.partitions ?? [];
-        return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
-      };
-      if (names.every(ready)) return;
-    } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
-    }
-    if (Date.now() + wait > deadline) {
-      throw new Error(`the topics ${names.join(', ')} still have partitions without a leader after ${timeoutMs} ms`);
-    }
-    await sleep(wait);
-  }
-}
+// the tests and benchmarks wait for their own topics the same way
+export { waitForTopicLeaders };

@@ -37,7 +37,7 @@ async function idleQueueChecks(
   }
 }
 
-describe('kafkajs idle connections (lib/kafka/idle-timer-fix.ts)', () => {
+describe('kafkajs idle connections (serverless-offline-kafka/kafkajs-fixes)', () => {
   const topic = uniqueName('idle-timer');
   beforeAll(() => createTopic(topic));
   afterAll(() => deleteTopics([topic]));
@@ -52,7 +52,7 @@ describe('kafkajs idle connections (lib/kafka/idle-timer-fix.ts)', () => {
       };
     });
     const kafka = new plain.kafkajs.Kafka({ brokers: BROKERS, logLevel: plain.kafkajs.logLevel.NOTHING });
-    // if this stops failing, kafkajs fixed it upstream and lib/kafka/idle-timer-fix.ts can go
+    // if this stops failing, kafkajs fixed it upstream and the idle-timer fix in lib/offline/src/kafkajs-fixes.ts can go
     expect(await idleQueueChecks(kafka, plain.proto, topic)).toBeGreaterThan(100);
   });
 

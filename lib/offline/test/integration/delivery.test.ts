@@ -1,5 +1,5 @@
-import { createTopic, deleteTopics, uniqueName, waitFor, withAdmin } from '../../helpers/kafka';
-import type { OfflineProcess } from '../../helpers/offline';
+import { createTopic, deleteTopics, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
+import type { OfflineProcess } from '../helpers/offline';
 import {
   committedOffsets,
   createReport,
@@ -12,7 +12,7 @@ import {
 } from './fixture';
 
 /**
- * Behaviours 3, 4 and 7 of the event source (issue 3): ordering and parallelism, offsets committed only
+ * The event source delivers like AWS: ordering and parallelism, offsets committed only
  * after success, stable consumer groups, starting positions, fan-out, clean Ctrl-C, and no record lost
  * when `serverless offline` is killed mid-batch and started again. One file, restarted in between.
  */

@@ -14,7 +14,7 @@ export interface SourceRecord {
   headers: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
 }
 
-/** One record in the Lambda event, as AWS writes it (../shared/docs/aws-kafka-event-source.md §1). */
+/** One record in the Lambda event, as AWS writes it (https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html). */
 export interface LambdaKafkaRecord {
   topic: string;
   partition: number;

@@ -58,24 +58,6 @@ export interface PluginOptions {
   sessionTimeoutMs: number;
 }
 
-/** The settings the plugin adds to the `msk` and `kafka` event schemas (and writes into CloudFormation). */
-export const EVENT_SCHEMA_EXTENSION = {
-  maximumRetryAttempts: { type: 'integer', minimum: -1, maximum: 10_000 },
-  maximumRecordAgeInSeconds: {
-    anyOf: [
-      { type: 'integer', const: -1 },
-      { type: 'integer', minimum: 60, maximum: 604_800 },
-    ],
-  },
-  bisectBatchOnFunctionError: { type: 'boolean' },
-  functionResponseType: { type: 'string', enum: ['ReportBatchItemFailures'] },
-} as const;
-
-/** `msk` has no `onFailureDestination` in the framework; `kafka` already has one. */
-export const MSK_ONLY_SCHEMA_EXTENSION = {
-  onFailureDestination: { type: 'string' },
-} as const;
-
 export interface ServiceContext {
   service: string;
   stage: string;
@@ -185,10 +167,4 @@ export function readPluginOptions(raw: unknown): PluginOptions {
     throw new OfflineKafkaConfigError('custom.serverless-offline-kafka.retryBackoff: need 1 <= initialMs <= maxMs');
   }
   return { brokers: parseBrokers(o.brokers), retryBackoff: { initialMs, maxMs }, sessionTimeoutMs };
-}
-
-/** The topic of a `kafka://topic` destination, or undefined for any other destination. */
-export function kafkaDestinationTopic(destination: string | undefined): string | undefined {
-  const match = destination?.match(/^kafka:\/\/(.+)$/);
-  return match?.[1];
 }

@@ -1,6 +1,6 @@
-import { buildEvent, recordSize, toLambdaRecord } from '../../../lib/offline/event';
-import { readBatchItemFailures, toFailureRecord } from '../../../lib/offline/partition-worker';
-import { readEventSettings, readPluginOptions } from '../../../lib/offline/settings';
+import { buildEvent, recordSize, toLambdaRecord } from '../../src/event';
+import { readBatchItemFailures, toFailureRecord } from '../../src/partition-worker';
+import { readEventSettings, readPluginOptions } from '../../src/settings';
 
 const ctx = { service: 'shop', stage: 'local', region: 'eu-west-1', defaultBrokers: ['127.0.0.1:9092'] };
 const options = readPluginOptions({});

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnknownItemIdentifierError } from './errors';
 import { buildEvent, eventSize, recordSize, type LambdaKafkaRecord } from './event';
 import { isLambdaTimeout } from './invoker';
-import { LIMITS, kafkaDestinationTopic, type EventSourceSettings } from './settings';
+import { kafkaDestinationTopic } from './mapping';
+import { LIMITS, type EventSourceSettings } from './settings';
 
 /** Why records went to the on-failure destination (AWS's `requestContext.condition`). */
 export const FAILURE_CONDITIONS = {
@@ -400,7 +401,10 @@ export class PartitionWorker {
   }
 }
 
-/** AWS's failure record for one record (../shared/aws-events/…kafka-topic-failure-metadata.json). */
+/**
+ * AWS's failure record for one record, as sent to a Kafka on-failure destination
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html).
+ */
 export function toFailureRecord(
   settings: EventSourceSettings,
   region: string,

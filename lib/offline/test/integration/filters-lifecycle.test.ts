@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTopic, deleteTopics, uniqueName, waitFor, withAdmin } from '../../helpers/kafka';
-import { freePort, startOffline, type OfflineProcess } from '../../helpers/offline';
+import { createTopic, deleteTopics, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
+import { freePort, startOffline, type OfflineProcess } from '../helpers/offline';
 import {
   FIXTURE_DIR,
   committedOffsets,
@@ -14,7 +14,7 @@ import {
 } from './fixture';
 
 /**
- * Behaviours 6 and 7 of the event source (issue 3): filterPatterns, `enabled: false`, handler reload
+ * The event source filters and lives like AWS: filterPatterns, `enabled: false`, handler reload
  * after a serverless-esbuild rebuild, and an unreachable broker at start.
  */
 const topics = {

@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Message } from 'kafkajs';
-import { testKafka, withAdmin } from '../../helpers/kafka';
-import { startOffline, type OfflineProcess } from '../../helpers/offline';
+import { testKafka, withAdmin } from '../helpers/kafka';
+import { startOffline, type OfflineProcess } from '../helpers/offline';
 
 /** The fixture services (one serverless config per test file) live here; osls runs them from this directory. */
-export const FIXTURE_DIR = resolve(__dirname, '..', '..', 'fixtures', 'event-source');
+export const FIXTURE_DIR = resolve(__dirname, '..', 'fixtures');
 
 export interface ReportedRecord {
   topic: string;

@@ -1,5 +1,5 @@
-import { BROKERS, consumeRecords, createTopic, deleteTopics, uniqueName, waitFor } from '../../helpers/kafka';
-import type { OfflineProcess } from '../../helpers/offline';
+import { BROKERS, consumeRecords, createTopic, deleteTopics, uniqueName, waitFor } from '../helpers/kafka';
+import type { OfflineProcess } from '../helpers/offline';
 import {
   committedOffsets,
   createReport,
@@ -12,7 +12,7 @@ import {
 } from './fixture';
 
 /**
- * Behaviour 5 of the event source (issue 3): errors and timeouts are retried, the AWS retry controls
+ * The event source fails like AWS: errors and timeouts are retried, the AWS retry controls
  * (maximumRetryAttempts, maximumRecordAgeInSeconds, bisectBatchOnFunctionError,
  * ReportBatchItemFailures) and the Kafka on-failure destination work as on AWS, and nothing is lost.
  */

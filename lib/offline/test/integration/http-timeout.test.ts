@@ -1,4 +1,4 @@
-import { startOffline, type OfflineProcess } from '../../helpers/offline';
+import { startOffline, type OfflineProcess } from '../helpers/offline';
 import { FIXTURE_DIR } from './fixture';
 
 /**

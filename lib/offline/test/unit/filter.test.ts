@@ -1,4 +1,4 @@
-import { createRecordFilter, matchesPattern } from '../../../lib/offline/filter';
+import { createRecordFilter, matchesPattern } from '../../src/filter';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

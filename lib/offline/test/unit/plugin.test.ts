@@ -1,4 +1,4 @@
-import ServerlessOfflineKafka from '../../../lib/offline/plugin';
+import ServerlessOfflineKafka from '../../src/plugin';
 
 /** A minimal stand-in for the framework: enough for the schema extension and the package hook. */
 function frameworkWith(events: Array<Record<string, unknown>>) {

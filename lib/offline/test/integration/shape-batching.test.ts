@@ -4,12 +4,12 @@ import {
   KafkaSelfManagedEventSchema,
 } from '@aws-lambda-powertools/parser/schemas/kafka';
 import { z } from 'zod';
-import { BROKERS, consumeRecords, createTopic, deleteTopics, uniqueName, waitFor } from '../../helpers/kafka';
-import type { OfflineProcess } from '../../helpers/offline';
+import { BROKERS, consumeRecords, createTopic, deleteTopics, uniqueName, waitFor } from '../helpers/kafka';
+import type { OfflineProcess } from '../helpers/offline';
 import { createReport, instructions, produce, starts, startFixture, type ReportEntry } from './fixture';
 
 /**
- * Behaviours 1 and 2 of the event source (issue 3): the event has AWS's shape, and records are batched
+ * The event source shapes and batches like AWS: the event has AWS's shape, and records are batched
  * by batchSize, batching window and the 6 MB payload limit. One `serverless offline` for the file.
  */
 /**

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
-// the plugin's only import from outside lib/offline: each consumer's connections would otherwise spin a
-// 1 ms timer in serverless offline's main thread (the module says why)
-import '../kafka/idle-timer-fix';
+// each consumer's connections would otherwise spin a 1 ms timer in serverless offline's main thread
+import './kafkajs-fixes';
 import { toLambdaRecord } from './event';
 import { createRecordFilter } from './filter';
 import { PartitionWorker, type FailureRecord, type InvocationReport } from './partition-worker';

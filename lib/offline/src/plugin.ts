@@ -1,10 +1,9 @@
 import { EventSource, type LogLevel } from './event-source';
 import { applyTimeoutRecovery, LambdaInvoker, loadOfflineModules } from './invoker';
 import type { InvocationReport } from './partition-worker';
+import { applyMappingSettings, EVENT_SCHEMA_EXTENSION, MSK_ONLY_SCHEMA_EXTENSION } from './mapping';
 import {
   EVENT_KINDS,
-  EVENT_SCHEMA_EXTENSION,
-  MSK_ONLY_SCHEMA_EXTENSION,
   parseBrokers,
   readEventSettings,
   readPluginOptions,
@@ -243,20 +242,4 @@ function findMapping(
         ? JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify(raw.arn)
         : r.Properties.SelfManagedEventSource !== undefined),
   );
-}
-
-/** The CloudFormation properties of the plugin's event settings (documented in README.md). */
-export function applyMappingSettings(props: Record<string, unknown>, kind: EventKind, raw: RawEvent): void {
-  // the framework compiles maximumBatchingWindow only when truthy, so 0 (invoke at once) is lost
-  if (raw.maximumBatchingWindow === 0) props.MaximumBatchingWindowInSeconds = 0;
-  if (typeof raw.maximumRetryAttempts === 'number') props.MaximumRetryAttempts = raw.maximumRetryAttempts;
-  if (typeof raw.maximumRecordAgeInSeconds === 'number')
-    props.MaximumRecordAgeInSeconds = raw.maximumRecordAgeInSeconds;
-  if (typeof raw.bisectBatchOnFunctionError === 'boolean') {
-    props.BisectBatchOnFunctionError = raw.bisectBatchOnFunctionError;
-  }
-  if (raw.functionResponseType === 'ReportBatchItemFailures') props.FunctionResponseTypes = ['ReportBatchItemFailures'];
-  if (kind === 'msk' && typeof raw.onFailureDestination === 'string') {
-    props.DestinationConfig = { OnFailure: { Destination: raw.onFailureDestination } };
-  }
 }

@@ -1,0 +1,97 @@
+/**
+ * The plugin's AWS contract: the event settings it adds to serverless.yml's `msk` / `kafka` events, how
+ * they are written into the generated `AWS::Lambda::EventSourceMapping`, and how such a mapping is read
+ * back (its Kafka failure destination, the settings AWS accepts only in provisioned mode). Deploy tooling
+ * that post-processes the template imports these instead of re-deriving them.
+ *
+ * Properties: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html
+ */
+import type { EventKind } from './settings';
+
+type RawEvent = Record<string, unknown>;
+
+/** The settings the plugin adds to the `msk` and `kafka` event schemas (and writes into CloudFormation). */
+export const EVENT_SCHEMA_EXTENSION = {
+  maximumRetryAttempts: { type: 'integer', minimum: -1, maximum: 10_000 },
+  maximumRecordAgeInSeconds: {
+    anyOf: [
+      { type: 'integer', const: -1 },
+      { type: 'integer', minimum: 60, maximum: 604_800 },
+    ],
+  },
+  bisectBatchOnFunctionError: { type: 'boolean' },
+  functionResponseType: { type: 'string', enum: ['ReportBatchItemFailures'] },
+} as const;
+
+/** `msk` has no `onFailureDestination` in the framework; `kafka` already has one. */
+export const MSK_ONLY_SCHEMA_EXTENSION = {
+  onFailureDestination: { type: 'string' },
+} as const;
+
+const KAFKA_DESTINATION = /^kafka:\/\/(.+)$/;
+
+/**
+ * The topic of a `kafka://topic` on-failure destination, or undefined for any other destination
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html).
+ *
+ * @example
+ * kafkaDestinationTopic('kafka://dead-letter'); // 'dead-letter'
+ * kafkaDestinationTopic('arn:aws:sqs:eu-west-1:123456789012:dlq'); // undefined
+ */
+export function kafkaDestinationTopic(destination: unknown): string | undefined {
+  return typeof destination === 'string' ? destination.match(KAFKA_DESTINATION)?.[1] : undefined;
+}
+
+/**
+ * Write the settings serverless.yml cannot express into one generated mapping's Properties.
+ *
+ * @example
+ * applyMappingSettings(props, 'msk', { maximumBatchingWindow: 0, functionResponseType: 'ReportBatchItemFailures' });
+ * // props.MaximumBatchingWindowInSeconds === 0, props.FunctionResponseTypes = ['ReportBatchItemFailures']
+ */
+export function applyMappingSettings(props: Record<string, unknown>, kind: EventKind, raw: RawEvent): void {
+  // the framework compiles maximumBatchingWindow only when truthy, so 0 (invoke at once) is lost
+  if (raw.maximumBatchingWindow === 0) props.MaximumBatchingWindowInSeconds = 0;
+  if (typeof raw.maximumRetryAttempts === 'number') props.MaximumRetryAttempts = raw.maximumRetryAttempts;
+  if (typeof raw.maximumRecordAgeInSeconds === 'number')
+    props.MaximumRecordAgeInSeconds = raw.maximumRecordAgeInSeconds;
+  if (typeof raw.bisectBatchOnFunctionError === 'boolean') {
+    props.BisectBatchOnFunctionError = raw.bisectBatchOnFunctionError;
+  }
+  if (raw.functionResponseType === 'ReportBatchItemFailures') props.FunctionResponseTypes = ['ReportBatchItemFailures'];
+  if (kind === 'msk' && typeof raw.onFailureDestination === 'string') {
+    props.DestinationConfig = { OnFailure: { Destination: raw.onFailureDestination } };
+  }
+}
+
+/** The on-failure destination of a mapping's Properties, as written. */
+export function mappingDestination(props: Record<string, unknown> | undefined): unknown {
+  return (props?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+}
+
+/** The Kafka topic a mapping's failed records go to (`kafka://topic` destination), if any. */
+export function mappingKafkaDestinationTopic(props: Record<string, unknown> | undefined): string | undefined {
+  return kafkaDestinationTopic(mappingDestination(props));
+}
+
+/**
+ * Properties AWS documents for Kafka mappings in provisioned mode only
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
+ */
+export const PROVISIONED_MODE_PROPERTIES = [
+  'MaximumRetryAttempts',
+  'MaximumRecordAgeInSeconds',
+  'BisectBatchOnFunctionError',
+  'FunctionResponseTypes',
+] as const;
+
+/**
+ * What a mapping uses that needs provisioned mode (`ProvisionedPollerConfig`), named for an error
+ * message: the properties above and a `kafka://` destination. Empty when it needs nothing, or has it.
+ */
+export function settingsNeedingProvisionedMode(props: Record<string, unknown> | undefined): string[] {
+  if (!props || props.ProvisionedPollerConfig) return [];
+  const used: string[] = PROVISIONED_MODE_PROPERTIES.filter((p) => props[p] !== undefined);
+  if (mappingKafkaDestinationTopic(props) !== undefined) used.push('a kafka:// destination');
+  return used;
+}
