@@ -7,8 +7,9 @@ import {
   type Kafka,
   type PartitionAssigner,
 } from 'kafkajs';
+import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { ReplyListenerUnavailableError, ReplyTimeoutError } from './errors';
+import { ReplyListenerUnavailableError, ReplyTimeoutError, kafkaCorrelationHeaders } from './errors';
 import { JSON_CONTENT_TYPE, RR_HEADERS, decodeReplyStatus, encodeReplyPartition, lastHeader } from './protocol';
 import type { RrTransport } from './transport';
 
@@ -350,7 +351,8 @@ export function createRequester(options: RequesterOptions): Requester {
     await start(timeoutMs);
     const correlationId = randomUUID();
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new ReplyTimeoutError(timeoutMs, correlationId);
+    // nothing was sent: no Kafka correlation id to report
+    if (remaining <= 0) throw new ReplyTimeoutError(timeoutMs);
 
     // registered BEFORE the send: a reply that overtakes the send's acknowledgement still finds its entry
     const reply = new Promise<Reply>((resolve, reject) => {
@@ -399,6 +401,8 @@ export function createRequester(options: RequesterOptions): Requester {
         expired.add(correlationId);
         counters.publishFailed += 1;
       }
+      // the record may have been written: the 503 names it, as every answer that went through Kafka does
+      if (error instanceof AppError) Object.assign(error.headers, kafkaCorrelationHeaders(correlationId));
       throw error;
     }
     return reply;
