@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { decodeKafkaEvent, type KafkaEvent } from '../kafka/records';
 import { topicName } from '../kafka/topics';
 import { jsonResponse, type HttpResult } from '../http/middleware';
+import type { Config } from '../config';
 import { runtime, type Runtime } from '../runtime';
 import { BadReplyError, ReplyTimeoutError } from './errors';
 import { KAFKA_CORRELATION_HTTP_HEADER, judgeReply, lastHeader } from './protocol';
@@ -83,6 +84,23 @@ export function replyToHttp(reply: Reply, correlationId?: string): HttpResult {
   return jsonResponse(status, body, { [KAFKA_CORRELATION_HTTP_HEADER]: kafkaCorrelationId });
 }
 
+/** Request and reply topic of one request type (declared names, before KAFKA_TOPIC_PREFIX). */
+export interface RequestReplyTopics {
+  requestTopic: string;
+  replyTopic: string;
+}
+
+export interface HttpRequestReply {
+  /** Start positioning the reply listener now (container init); failures are retried by the first request. */
+  warmUp(): void;
+  call(input: {
+    value: unknown;
+    key?: string;
+    context: Pick<Context, 'getRemainingTimeInMillis'>;
+    correlationId?: string;
+  }): Promise<HttpResult>;
+}
+
 /**
  * An HTTP function's side of request-reply: publish `value` to `requestTopic`, wait for the reply on the
  * container's listener of `replyTopic`, and answer with it. The wait is REPLY_TIMEOUT_MS, never longer
@@ -94,12 +112,15 @@ export function replyToHttp(reply: Reply, correlationId?: string): HttpResult {
  * export const handler = jsonHttpHandler(Schema, (event, _deps, context) =>
  *   quotes.call({ value: event.body, key: event.body.productId, context, correlationId: event.correlationId }));
  */
-export function httpRequestReply(options: { requestTopic: string; replyTopic: string }) {
+export function httpRequestReply(
+  topics: RequestReplyTopics | ((config: Config) => RequestReplyTopics),
+): HttpRequestReply {
+  const options = (): RequestReplyTopics => (typeof topics === 'function' ? topics(runtime().config) : topics);
   return {
     /** Start positioning the reply listener now (container init); failures are retried by the first request. */
     warmUp(): void {
       try {
-        const requester = containerRequester(options.replyTopic);
+        const requester = containerRequester(options().replyTopic);
         const warnOf = (error: unknown) => runtime().logger.warn({ err: error }, 'request-reply warm-up failed');
         // in parallel: the reply listener's group join and the producer's connection
         requester.start().catch(warnOf);
@@ -121,8 +142,8 @@ export function httpRequestReply(options: { requestTopic: string; replyTopic: st
         input.context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
       );
       if (budget <= 0) throw new ReplyTimeoutError(0);
-      const reply = await containerRequester(options.replyTopic).request({
-        topic: topicName(rt.config, options.requestTopic),
+      const reply = await containerRequester(options().replyTopic).request({
+        topic: topicName(rt.config, options().requestTopic),
         value: input.value,
         key: input.key,
         timeoutMs: budget,

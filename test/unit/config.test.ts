@@ -17,6 +17,23 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('info');
   });
 
+  it('POST /quotes topics: today’s names by default, another service’s topics when set, and a bad name refused', () => {
+    expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092' }).quotes).toEqual({
+      requestTopic: 'quote-requests',
+      replyTopic: 'quote-replies',
+    });
+    expect(
+      loadConfig({
+        KAFKA_BROKERS: '127.0.0.1:9092',
+        QUOTE_REQUEST_TOPIC: 'pricing.requests',
+        QUOTE_REPLY_TOPIC: 'web_replies',
+      }).quotes,
+    ).toEqual({ requestTopic: 'pricing.requests', replyTopic: 'web_replies' });
+    expect(() =>
+      loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', QUOTE_REQUEST_TOPIC: 'a b', QUOTE_REPLY_TOPIC: '..' }),
+    ).toThrow(/QUOTE_REQUEST_TOPIC must be a Kafka topic name[\s\S]*QUOTE_REPLY_TOPIC must be a Kafka topic name/);
+  });
+
   it('splits and trims a broker list', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'b-1.example:9092, b-2.example:9092' }).kafka.brokers).toEqual([
       'b-1.example:9092',
