@@ -6,7 +6,7 @@ import { jsonResponse, type HttpResult } from '../http/middleware';
 import type { Config } from '../config';
 import { runtime, type Runtime } from '../runtime';
 import { BadReplyError, ReplyTimeoutError } from './errors';
-import { KAFKA_CORRELATION_HTTP_HEADER, judgeReply, lastHeader } from './protocol';
+import { KAFKA_CORRELATION_HTTP_HEADER, judgeReply, lastHeader, type ReplyPartitionFormat } from './protocol';
 import { createRequester, type Reply, type Requester } from './requester';
 import { createResponder, type Responder, type ResponderOptions } from './responder';
 import { createRrTransport, type RrTransport } from './transport';
@@ -24,7 +24,7 @@ function containerTransport(rt: Runtime): RrTransport {
 }
 
 /** The container's one requester for `replyTopic` (a declared name, before KAFKA_TOPIC_PREFIX). */
-export function containerRequester(replyTopic: string): Requester {
+export function containerRequester(replyTopic: string, replyPartitionFormat?: ReplyPartitionFormat): Requester {
   const rt = runtime();
   const topic = topicName(rt.config, replyTopic);
   let requester = requesters.get(topic);
@@ -36,6 +36,7 @@ export function containerRequester(replyTopic: string): Requester {
       replyTopic: topic,
       timeoutMs: rt.config.requestReply.replyTimeoutMs,
       groupIdPrefix: `${rt.config.topicPrefix}${rt.config.kafka.clientId}`,
+      replyPartitionFormat,
     });
     requesters.set(topic, requester);
   }
@@ -88,6 +89,8 @@ export function replyToHttp(reply: Reply, correlationId?: string): HttpResult {
 export interface RequestReplyTopics {
   requestTopic: string;
   replyTopic: string;
+  /** how kafka_replyPartition is written (default int32); `decimal` for a NestJS responder */
+  replyPartitionFormat?: ReplyPartitionFormat;
 }
 
 export interface HttpRequestReply {
@@ -120,7 +123,7 @@ export function httpRequestReply(
     /** Start positioning the reply listener now (container init); failures are retried by the first request. */
     warmUp(): void {
       try {
-        const requester = containerRequester(options().replyTopic);
+        const requester = containerRequester(options().replyTopic, options().replyPartitionFormat);
         const warnOf = (error: unknown) => runtime().logger.warn({ err: error }, 'request-reply warm-up failed');
         // in parallel: the reply listener's group join and the producer's connection
         requester.start().catch(warnOf);
@@ -142,7 +145,7 @@ export function httpRequestReply(
         input.context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
       );
       if (budget <= 0) throw new ReplyTimeoutError(0);
-      const reply = await containerRequester(options().replyTopic).request({
+      const reply = await containerRequester(options().replyTopic, options().replyPartitionFormat).request({
         topic: topicName(rt.config, options().requestTopic),
         value: input.value,
         key: input.key,

@@ -48,8 +48,17 @@ export interface ErrorReplyBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-/** The reply partition as this project writes it: 4-byte big-endian int32, as Spring does. */
-export function encodeReplyPartition(partition: number): Buffer {
+/**
+ * How a requester writes `kafka_replyPartition`, i.e. what the responder reads: `int32`, 4 bytes big-endian
+ * (Spring's `@SendTo` reads it as an int, this project's responder reads both), or `decimal`, the number as
+ * text (NestJS's `ServerKafka` does `parseFloat` on it, and cannot read 4 raw bytes).
+ */
+export const REPLY_PARTITION_FORMATS = ['int32', 'decimal'] as const;
+export type ReplyPartitionFormat = (typeof REPLY_PARTITION_FORMATS)[number];
+
+/** The reply partition as a requester writes it: 4-byte big-endian int32 by default, as Spring does. */
+export function encodeReplyPartition(partition: number, format: ReplyPartitionFormat = 'int32'): Buffer {
+  if (format === 'decimal') return Buffer.from(String(partition), 'latin1');
   const bytes = Buffer.alloc(4);
   bytes.writeInt32BE(partition);
   return bytes;

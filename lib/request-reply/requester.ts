@@ -10,7 +10,14 @@ import {
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { ReplyListenerUnavailableError, ReplyTimeoutError, kafkaCorrelationHeaders } from './errors';
-import { JSON_CONTENT_TYPE, RR_HEADERS, decodeReplyStatus, encodeReplyPartition, lastHeader } from './protocol';
+import {
+  JSON_CONTENT_TYPE,
+  RR_HEADERS,
+  decodeReplyStatus,
+  encodeReplyPartition,
+  lastHeader,
+  type ReplyPartitionFormat,
+} from './protocol';
 import type { RrTransport } from './transport';
 
 /** A reply as the requester received it; `status` is undefined when the reply broke the protocol. */
@@ -79,6 +86,8 @@ export interface RequesterOptions {
   timeoutMs: number;
   /** the reply partition to read; default: one chosen at random at start */
   replyPartition?: number;
+  /** how `kafka_replyPartition` is written: `int32` (default; Spring, this project) or `decimal` (NestJS responders) */
+  replyPartitionFormat?: ReplyPartitionFormat;
   /** prefix of the listener's own consumer group id (unique per container) */
   groupIdPrefix: string;
   /**
@@ -381,7 +390,7 @@ export function createRequester(options: RequesterOptions): Requester {
                   ...req.headers,
                   [RR_HEADERS.correlationId]: correlationId,
                   [RR_HEADERS.replyTopic]: replyTopic,
-                  [RR_HEADERS.replyPartition]: encodeReplyPartition(partition!),
+                  [RR_HEADERS.replyPartition]: encodeReplyPartition(partition!, options.replyPartitionFormat),
                   [RR_HEADERS.deadline]: String(deadline),
                   [RR_HEADERS.contentType]: JSON_CONTENT_TYPE,
                 },

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092' }).quotes).toEqual({
       requestTopic: 'quote-requests',
       replyTopic: 'quote-replies',
+      replyPartitionFormat: 'int32',
     });
     expect(
       loadConfig({
@@ -28,7 +29,14 @@ describe('loadConfig', () => {
         QUOTE_REQUEST_TOPIC: 'pricing.requests',
         QUOTE_REPLY_TOPIC: 'web_replies',
       }).quotes,
-    ).toEqual({ requestTopic: 'pricing.requests', replyTopic: 'web_replies' });
+    ).toMatchObject({ requestTopic: 'pricing.requests', replyTopic: 'web_replies' });
+    expect(
+      loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', QUOTE_REPLY_PARTITION_FORMAT: 'decimal' }).quotes
+        .replyPartitionFormat,
+    ).toBe('decimal');
+    expect(() => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', QUOTE_REPLY_PARTITION_FORMAT: 'text' })).toThrow(
+      /QUOTE_REPLY_PARTITION_FORMAT must be one of int32, decimal/,
+    );
     expect(() =>
       loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', QUOTE_REQUEST_TOPIC: 'a b', QUOTE_REPLY_TOPIC: '..' }),
     ).toThrow(/QUOTE_REQUEST_TOPIC must be a Kafka topic name[\s\S]*QUOTE_REPLY_TOPIC must be a Kafka topic name/);
