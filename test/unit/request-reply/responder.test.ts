@@ -82,6 +82,24 @@ describe('responder helper', () => {
     expect(responder.stats()).toMatchObject({ notRequest: 1, errorReplies: 1, replied: 3 });
   });
 
+  test('every reply tells a NestJS ClientKafka it is complete; an error reply also carries kafka_nest-err', async () => {
+    const { responder, sends } = setup();
+    await responder.handleRecords(
+      decodeKafkaEvent(
+        mskEvent([request({ productId: 'a', quantity: 1 }), request({ productId: 'discontinued-c', quantity: 1 })]),
+      ),
+    );
+    const [ok, refused] = sends[0]!.flatMap((t) => t.messages);
+    expect(ok!.headers).toHaveProperty('kafka_nest-is-disposed');
+    expect(ok!.headers).not.toHaveProperty('kafka_nest-err');
+    expect(refused!.headers).toHaveProperty('kafka_nest-is-disposed');
+    expect(JSON.parse(String(refused!.headers!['kafka_nest-err']))).toEqual({
+      statusCode: 422,
+      code: 'PRODUCT_DISCONTINUED',
+      message: 'product discontinued-c is discontinued and cannot be quoted',
+    });
+  });
+
   test('an infrastructure fault (the broker cannot take the replies) is thrown so the batch is delivered again', async () => {
     const { responder } = setup({ failSend: true });
     await expect(
