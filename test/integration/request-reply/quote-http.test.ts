@@ -108,6 +108,8 @@ describe('POST /quotes when no reply can come', () => {
       const before = await topicEnd(`${topics.prefix}quote-replies`);
       const response = await post(offline, { productId: 'p-1', quantity: 1 }, { 'x-correlation-id': 'rr-e2e-504' });
       expect(response.status).toBe(504);
+      // the request went through Kafka: the answer names it, although no reply came
+      expect(response.headers.get('x-kafka-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(await response.json()).toMatchObject({
         error: { code: 'REPLY_TIMEOUT', correlationId: 'rr-e2e-504' },
       });
@@ -134,6 +136,8 @@ describe('POST /quotes when no reply can come', () => {
         );
         expect(response.status).toBe(503);
         expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+        // nothing was sent: no Kafka request to name
+        expect(response.headers.get('x-kafka-correlation-id')).toBeNull();
         expect(await response.json()).toMatchObject({ error: { correlationId: `rr-503-${attempt}` } });
       }
     } finally {
