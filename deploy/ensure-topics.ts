@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { ensureTopics, topicName, TOPICS } from '../lib/kafka/topics';
+import { declaredTopics, ensureTopics } from '../lib/kafka/topics';
 import { runtime } from '../lib/runtime';
 
 export interface CustomResourceResponse {
@@ -73,7 +73,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
       answer = { ...base, Status: 'SUCCESS', Reason: 'topics are kept: delete them with the Kafka admin tools' };
     } else {
       const { config, kafka, logger } = runtime();
-      const topics = TOPICS.map((t) => ({ ...t, name: topicName(config, t.name) }));
+      const topics = declaredTopics(config);
       const admin = kafka.admin();
       const result = await within(
         Math.max(5_000, context.getRemainingTimeInMillis() - 5_000),

@@ -10,7 +10,7 @@
  * - adds the `ensure-topics` custom resource that creates the declared topics during the deploy.
  */
 import { settingsNeedingProvisionedMode } from 'serverless-offline-kafka';
-import { TOPICS, topicName } from '../lib/kafka/topics';
+import { declaredTopics, topicName } from '../lib/kafka/topics';
 import { applyFunctionRoles, type KafkaUse, type Resource, type Template } from './iam';
 import { checkParams, type DeployParams } from './params';
 
@@ -144,7 +144,8 @@ export default class MskDeployPlugin {
     const resources = template.Resources;
     const naming = this.#aws.naming;
     const prefix = String(service.provider.environment?.KAFKA_TOPIC_PREFIX ?? '');
-    const topics = TOPICS.map((t) => ({ ...t, name: topicName({ topicPrefix: prefix }, t.name) }));
+    const replyTopic = String(service.provider.environment?.QUOTE_REPLY_TOPIC ?? 'quote-replies');
+    const topics = declaredTopics({ topicPrefix: prefix, quotes: { replyTopic } });
 
     const deadLetter = topics.find((t) => t.name === topicName({ topicPrefix: prefix }, 'dead-letter'))?.name;
     const keyOf = new Map(Object.keys(service.functions).map((key) => [naming.getLambdaLogicalId(key), key]));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { REPLY_PARTITION_FORMATS, type ReplyPartitionFormat } from './request-reply/protocol';
 
 export const AUTH_MODES = ['none', 'scram', 'iam'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -22,6 +23,15 @@ const intMs = (fallback: number, min: number, max: number) =>
         return z.NEVER;
       }
       return n;
+    });
+
+/** a Kafka topic name (legal characters and length per Apache Kafka's Topic.validate), before KAFKA_TOPIC_PREFIX */
+const topic = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((s) => /^[A-Za-z0-9._-]{1,200}$/.test(s) && s !== '.' && s !== '..', {
+      message: 'must be a Kafka topic name: 1-200 characters of letters, digits, . _ -',
     });
 
 const bool = (fallback: boolean) =>
@@ -79,6 +89,14 @@ const ENV_SCHEMA = z
           .map((t) => t.trim())
           .filter(Boolean),
       ),
+    /** POST /quotes: the topic its requests go to (another service's request topic, if it answers quotes) */
+    QUOTE_REQUEST_TOPIC: topic('quote-requests'),
+    /** POST /quotes: the topic it reads replies from; created with the other topics */
+    QUOTE_REPLY_TOPIC: topic('quote-replies'),
+    /** POST /quotes: how kafka_replyPartition is written; `decimal` when a NestJS service answers (lib/request-reply/protocol.ts) */
+    QUOTE_REPLY_PARTITION_FORMAT: z
+      .enum(REPLY_PARTITION_FORMATS, { error: `must be one of ${REPLY_PARTITION_FORMATS.join(', ')}` })
+      .default('int32'),
     /** put in front of every topic and consumer group name: lets several developers or test runs share a cluster */
     KAFKA_TOPIC_PREFIX: z
       .string()
@@ -129,6 +147,8 @@ export interface Config {
   maxBodyBytes: number;
   /** request-reply (lib/request-reply): reply timeout and the responder's reply-topic allow-list */
   requestReply: { replyTimeoutMs: number; allowedReplyTopics: string[] };
+  /** POST /quotes's request and reply topics (QUOTE_REQUEST_TOPIC, QUOTE_REPLY_TOPIC, before KAFKA_TOPIC_PREFIX) and QUOTE_REPLY_PARTITION_FORMAT */
+  quotes: { requestTopic: string; replyTopic: string; replyPartitionFormat: ReplyPartitionFormat };
   /** KAFKA_TOPIC_PREFIX: prefix of every topic and consumer group name (see topicName in lib/kafka/topics.ts) */
   topicPrefix: string;
   logLevel: LogLevel;
@@ -181,6 +201,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     requestReply: { replyTimeoutMs: e.REPLY_TIMEOUT_MS, allowedReplyTopics: e.REPLY_TOPICS_ALLOWED },
+    quotes: {
+      requestTopic: e.QUOTE_REQUEST_TOPIC,
+      replyTopic: e.QUOTE_REPLY_TOPIC,
+      replyPartitionFormat: e.QUOTE_REPLY_PARTITION_FORMAT,
+    },
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
     logLevel: e.LOG_LEVEL,
   };

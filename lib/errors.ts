@@ -8,10 +8,19 @@ export class AppError extends Error {
   readonly retriable: boolean;
   readonly statusCode: number;
   readonly details?: unknown;
+  /** extra HTTP headers of the error answer, e.g. `x-kafka-correlation-id` (lib/request-reply) */
+  headers: Record<string, string>;
 
   constructor(
     message: string,
-    options: { code: string; retriable?: boolean; statusCode?: number; details?: unknown; cause?: unknown },
+    options: {
+      code: string;
+      retriable?: boolean;
+      statusCode?: number;
+      details?: unknown;
+      cause?: unknown;
+      headers?: Record<string, string>;
+    },
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
@@ -19,6 +28,7 @@ export class AppError extends Error {
     this.retriable = options.retriable ?? false;
     this.statusCode = options.statusCode ?? 500;
     this.details = options.details;
+    this.headers = options.headers ?? {};
   }
 }
 

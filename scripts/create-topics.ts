@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
-import { ensureTopics, topicName, TOPICS } from '../lib/kafka/topics';
+import { declaredTopics, ensureTopics } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
 
 export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -13,8 +13,8 @@ export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promis
   const admin = createKafka(config, logger).admin();
   await admin.connect();
   try {
-    // the same names the functions use: KAFKA_TOPIC_PREFIX in front of every declared topic
-    const topics = TOPICS.map((t) => ({ ...t, name: topicName(config, t.name) }));
+    // the same names the functions use: KAFKA_TOPIC_PREFIX in front, QUOTE_REPLY_TOPIC applied
+    const topics = declaredTopics(config);
     const { created, existing } = await ensureTopics(admin, topics, logger);
     const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
     process.stderr.write(`[topics] created: ${list(created)}; already there: ${list(existing)}\n`);

@@ -2,11 +2,12 @@ import { jsonHttpHandler } from '../../lib/http/handler';
 import { QuoteRequestSchema } from '../../lib/quotes/quote';
 import { httpRequestReply } from '../../lib/request-reply/lambda';
 
-const quotes = httpRequestReply({ requestTopic: 'quote-requests', replyTopic: 'quote-replies' });
+// QUOTE_REQUEST_TOPIC and QUOTE_REPLY_TOPIC (lib/config.ts), quote-requests and quote-replies by default
+const quotes = httpRequestReply((config) => config.quotes);
 // container init: position the reply listener before the first request arrives
 quotes.warmUp();
 
-/** POST /quotes: validate, ask `price-quote` over Kafka (quote-requests → quote-replies), answer with its reply. */
+/** POST /quotes: validate, ask the quote responder over Kafka (`price-quote` by default), answer with its reply. */
 export const handler = jsonHttpHandler(QuoteRequestSchema, (event, _deps, context) =>
   quotes.call({ value: event.body, key: event.body.productId, context, correlationId: event.correlationId }),
 );

@@ -104,7 +104,7 @@ export function httpErrorHandler(options: {
     const statusCode = known ? error.statusCode : 500;
     const logger = typeof options.logger === 'function' ? options.logger() : options.logger;
     logger[statusCode >= 500 ? 'error' : 'info']({ err: error, statusCode, correlationId }, 'request failed');
-    const headers: Record<string, string> = { [CORRELATION_HEADER]: correlationId };
+    const headers: Record<string, string> = { ...(known ? error.headers : {}), [CORRELATION_HEADER]: correlationId };
     if (statusCode === 503) headers['retry-after'] = String(options.retryAfterSeconds ?? 1);
     request.response = jsonResponse(
       statusCode,

@@ -48,6 +48,22 @@ export function topicName(config: { topicPrefix: string }, name: string): string
 }
 
 /**
+ * The declared topics under their real names: KAFKA_TOPIC_PREFIX in front, and `quote-replies` under the
+ * name QUOTE_REPLY_TOPIC gives it (same partitions and retention), so the configured reply topic is
+ * created like every other. The request topic is not renamed here: when QUOTE_REQUEST_TOPIC points at
+ * another service's topic, that service owns it.
+ *
+ * @example
+ * declaredTopics({ topicPrefix: '', quotes: { replyTopic: 'quotes.replies' } }); // [..., { name: 'quotes.replies', partitions: 12, ... }]
+ */
+export function declaredTopics(config: { topicPrefix: string; quotes: { replyTopic: string } }): TopicDeclaration[] {
+  return TOPICS.map((t) => ({
+    ...t,
+    name: topicName(config, t.name === 'quote-replies' ? config.quotes.replyTopic : t.name),
+  }));
+}
+
+/**
  * Create the declared topics that do not exist yet. Existing topics are left as they are; one with
  * fewer partitions than declared is reported (adding partitions moves keys, so it is not done silently).
  */

@@ -1,11 +1,23 @@
 import { AppError } from '../errors';
+import { KAFKA_CORRELATION_HTTP_HEADER } from './protocol';
+
+/** The HTTP header that names the Kafka request an answer belongs to (none when nothing was sent). */
+export const kafkaCorrelationHeaders = (kafkaCorrelationId: string | undefined): Record<string, string> =>
+  kafkaCorrelationId ? { [KAFKA_CORRELATION_HTTP_HEADER]: kafkaCorrelationId } : {};
 
 /** No reply arrived before the deadline: HTTP 504. The request may still be processed (or have been). */
 export class ReplyTimeoutError extends AppError {
-  constructor(timeoutMs: number, correlationId: string) {
+  /** `correlationId`: the request that was sent; absent when the time ran out before anything was sent */
+  constructor(timeoutMs: number, correlationId?: string) {
     super(
       `no reply within ${timeoutMs} ms; the request may still be processed, retry if the operation is safe to repeat`,
-      { code: 'REPLY_TIMEOUT', statusCode: 504, retriable: true, details: { kafkaCorrelationId: correlationId } },
+      {
+        code: 'REPLY_TIMEOUT',
+        statusCode: 504,
+        retriable: true,
+        details: correlationId ? { kafkaCorrelationId: correlationId } : undefined,
+        headers: kafkaCorrelationHeaders(correlationId),
+      },
     );
     this.name = 'ReplyTimeoutError';
   }
@@ -22,10 +34,15 @@ export class ReplyListenerUnavailableError extends AppError {
   }
 }
 
-/** The responder answered with an error (5xx) or with a reply that breaks the protocol: HTTP 502. */
+/** The responder answered with an error (5xx, or its framework's error mark) or with an unreadable reply: HTTP 502. */
 export class BadReplyError extends AppError {
-  constructor(message: string, details?: unknown) {
-    super(message, { code: 'BAD_REPLY', statusCode: 502, details });
+  constructor(message: string, details: { kafkaCorrelationId: string } & Record<string, unknown>) {
+    super(message, {
+      code: 'BAD_REPLY',
+      statusCode: 502,
+      details,
+      headers: kafkaCorrelationHeaders(details.kafkaCorrelationId),
+    });
     this.name = 'BadReplyError';
   }
 }

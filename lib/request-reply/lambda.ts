@@ -3,8 +3,10 @@ import type { z } from 'zod';
 import { decodeKafkaEvent, type KafkaEvent } from '../kafka/records';
 import { topicName } from '../kafka/topics';
 import { jsonResponse, type HttpResult } from '../http/middleware';
+import type { Config } from '../config';
 import { runtime, type Runtime } from '../runtime';
 import { BadReplyError, ReplyTimeoutError } from './errors';
+import { KAFKA_CORRELATION_HTTP_HEADER, judgeReply, lastHeader, type ReplyPartitionFormat } from './protocol';
 import { createRequester, type Reply, type Requester } from './requester';
 import { createResponder, type Responder, type ResponderOptions } from './responder';
 import { createRrTransport, type RrTransport } from './transport';
@@ -22,7 +24,7 @@ function containerTransport(rt: Runtime): RrTransport {
 }
 
 /** The container's one requester for `replyTopic` (a declared name, before KAFKA_TOPIC_PREFIX). */
-export function containerRequester(replyTopic: string): Requester {
+export function containerRequester(replyTopic: string, replyPartitionFormat?: ReplyPartitionFormat): Requester {
   const rt = runtime();
   const topic = topicName(rt.config, replyTopic);
   let requester = requesters.get(topic);
@@ -34,6 +36,7 @@ export function containerRequester(replyTopic: string): Requester {
       replyTopic: topic,
       timeoutMs: rt.config.requestReply.replyTimeoutMs,
       groupIdPrefix: `${rt.config.topicPrefix}${rt.config.kafka.clientId}`,
+      replyPartitionFormat,
     });
     requesters.set(topic, requester);
   }
@@ -41,36 +44,64 @@ export function containerRequester(replyTopic: string): Requester {
 }
 
 /**
- * The reply as an HTTP answer: the reply's own status and body (an error body gets the HTTP caller's
- * `correlationId`, like every other error); 502 for a 5xx or malformed reply.
+ * The reply as an HTTP answer, judged by the conventions of the service that sent it (`judgeReply`):
+ * the reply's own status and body (an error body gets the HTTP caller's `correlationId`, like every
+ * other error); 502 for a 5xx reply, an error marked the sender's framework's way (NestJS, Spring), an
+ * unreadable `x-reply-status` or a body that is not JSON. Every outcome carries `x-kafka-correlation-id`.
  */
 export function replyToHttp(reply: Reply, correlationId?: string): HttpResult {
-  const headers = { 'x-kafka-correlation-id': reply.correlationId };
+  const kafkaCorrelationId = reply.correlationId;
+  const verdict = judgeReply((name) => lastHeader(reply.headers[name]));
+  if (verdict.kind === 'framework-error') {
+    throw new BadReplyError(
+      `the responder reported an error (${verdict.framework === 'nestjs' ? 'NestJS kafka_nest-err' : 'Spring kafka_exception headers'})`,
+      { kafkaCorrelationId, responderError: verdict.error },
+    );
+  }
+  if (verdict.kind === 'bad-status') {
+    throw new BadReplyError(`the responder sent an unreadable x-reply-status header ("${verdict.raw}")`, {
+      kafkaCorrelationId,
+    });
+  }
   const text = reply.value?.toString('utf8') ?? '';
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new BadReplyError('the responder sent a reply that is not JSON', { kafkaCorrelationId: reply.correlationId });
+    throw new BadReplyError('the responder sent a reply that is not JSON', { kafkaCorrelationId });
   }
-  if (reply.status === undefined) {
-    throw new BadReplyError('the responder sent a reply without a valid x-reply-status header', {
-      kafkaCorrelationId: reply.correlationId,
-    });
-  }
-  if (reply.status >= 500) {
-    const responderError = (body as { error?: unknown } | null)?.error;
-    throw new BadReplyError(`the responder failed (status ${reply.status})`, {
-      kafkaCorrelationId: reply.correlationId,
-      replyStatus: reply.status,
-      ...(responderError !== undefined ? { responderError } : {}),
-    });
-  }
+  const { status } = verdict;
   const error = (body as { error?: unknown } | null)?.error;
-  if (reply.status >= 400 && correlationId && error && typeof error === 'object') {
+  if (status >= 500) {
+    throw new BadReplyError(`the responder failed (status ${status})`, {
+      kafkaCorrelationId,
+      replyStatus: status,
+      ...(error !== undefined ? { responderError: error } : {}),
+    });
+  }
+  if (status >= 400 && correlationId && error && typeof error === 'object') {
     body = { ...(body as object), error: { ...error, correlationId } };
   }
-  return jsonResponse(reply.status, body, headers);
+  return jsonResponse(status, body, { [KAFKA_CORRELATION_HTTP_HEADER]: kafkaCorrelationId });
+}
+
+/** Request and reply topic of one request type (declared names, before KAFKA_TOPIC_PREFIX). */
+export interface RequestReplyTopics {
+  requestTopic: string;
+  replyTopic: string;
+  /** how kafka_replyPartition is written (default int32); `decimal` for a NestJS responder */
+  replyPartitionFormat?: ReplyPartitionFormat;
+}
+
+export interface HttpRequestReply {
+  /** Start positioning the reply listener now (container init); failures are retried by the first request. */
+  warmUp(): void;
+  call(input: {
+    value: unknown;
+    key?: string;
+    context: Pick<Context, 'getRemainingTimeInMillis'>;
+    correlationId?: string;
+  }): Promise<HttpResult>;
 }
 
 /**
@@ -84,12 +115,15 @@ export function replyToHttp(reply: Reply, correlationId?: string): HttpResult {
  * export const handler = jsonHttpHandler(Schema, (event, _deps, context) =>
  *   quotes.call({ value: event.body, key: event.body.productId, context, correlationId: event.correlationId }));
  */
-export function httpRequestReply(options: { requestTopic: string; replyTopic: string }) {
+export function httpRequestReply(
+  topics: RequestReplyTopics | ((config: Config) => RequestReplyTopics),
+): HttpRequestReply {
+  const options = (): RequestReplyTopics => (typeof topics === 'function' ? topics(runtime().config) : topics);
   return {
     /** Start positioning the reply listener now (container init); failures are retried by the first request. */
     warmUp(): void {
       try {
-        const requester = containerRequester(options.replyTopic);
+        const requester = containerRequester(options().replyTopic, options().replyPartitionFormat);
         const warnOf = (error: unknown) => runtime().logger.warn({ err: error }, 'request-reply warm-up failed');
         // in parallel: the reply listener's group join and the producer's connection
         requester.start().catch(warnOf);
@@ -110,9 +144,9 @@ export function httpRequestReply(options: { requestTopic: string; replyTopic: st
         rt.config.requestReply.replyTimeoutMs,
         input.context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
       );
-      if (budget <= 0) throw new ReplyTimeoutError(0, 'none');
-      const reply = await containerRequester(options.replyTopic).request({
-        topic: topicName(rt.config, options.requestTopic),
+      if (budget <= 0) throw new ReplyTimeoutError(0);
+      const reply = await containerRequester(options().replyTopic, options().replyPartitionFormat).request({
+        topic: topicName(rt.config, options().requestTopic),
         value: input.value,
         key: input.key,
         timeoutMs: budget,

@@ -17,6 +17,30 @@ export const RR_HEADERS = {
   contentType: 'content-type',
 } as const;
 
+/**
+ * How other frameworks mark a reply as an error; a reply without `x-reply-status` is judged by these.
+ * NestJS: `ServerKafka` sets `kafka_nest-err` (the error, JSON or text) when a `@MessagePattern` handler
+ * fails, and `kafka_nest-is-disposed` when the response stream is complete; its `ClientKafka` errors the
+ * caller's observable on the first and completes it on the second (nestjs/nest,
+ * packages/microservices/server/server-kafka.ts, deserializers/kafka-response.deserializer.ts).
+ * Spring for Apache Kafka: no error header of its own on replies (`ReplyingKafkaTemplate` leaves error
+ * detection to an application's `replyErrorChecker`); the exception headers its `KafkaHeaders` defines
+ * for a record republished after a failure (`kafka_exception-*`, and `kafka_dlt-exception-*` from a
+ * `DeadLetterPublishingRecoverer`) are taken as an error when they reach a reply topic
+ * (https://docs.spring.io/spring-kafka/api/org/springframework/kafka/support/KafkaHeaders.html).
+ */
+export const FRAMEWORK_HEADERS = {
+  nestError: 'kafka_nest-err',
+  nestIsDisposed: 'kafka_nest-is-disposed',
+  springExceptionFqcn: 'kafka_exception-fqcn',
+  springExceptionMessage: 'kafka_exception-message',
+  springDltExceptionFqcn: 'kafka_dlt-exception-fqcn',
+  springDltExceptionMessage: 'kafka_dlt-exception-message',
+} as const;
+
+/** HTTP header of every answer that went through Kafka: the request's `kafka_correlationId`. */
+export const KAFKA_CORRELATION_HTTP_HEADER = 'x-kafka-correlation-id';
+
 export const JSON_CONTENT_TYPE = 'application/json';
 
 /** The body of an error reply (and of the HTTP error the requester answers with). */
@@ -24,8 +48,17 @@ export interface ErrorReplyBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-/** The reply partition as this project writes it: 4-byte big-endian int32, as Spring does. */
-export function encodeReplyPartition(partition: number): Buffer {
+/**
+ * How a requester writes `kafka_replyPartition`, i.e. what the responder reads: `int32`, 4 bytes big-endian
+ * (Spring's `@SendTo` reads it as an int, this project's responder reads both), or `decimal`, the number as
+ * text (NestJS's `ServerKafka` does `parseFloat` on it, and cannot read 4 raw bytes).
+ */
+export const REPLY_PARTITION_FORMATS = ['int32', 'decimal'] as const;
+export type ReplyPartitionFormat = (typeof REPLY_PARTITION_FORMATS)[number];
+
+/** The reply partition as a requester writes it: 4-byte big-endian int32 by default, as Spring does. */
+export function encodeReplyPartition(partition: number, format: ReplyPartitionFormat = 'int32'): Buffer {
+  if (format === 'decimal') return Buffer.from(String(partition), 'latin1');
   const bytes = Buffer.alloc(4);
   bytes.writeInt32BE(partition);
   return bytes;
@@ -71,4 +104,52 @@ export function lastHeader(value: Buffer | string | (Buffer | string)[] | undefi
   const last = Array.isArray(value) ? value[value.length - 1] : value;
   if (last === undefined) return undefined;
   return typeof last === 'string' ? Buffer.from(last, 'utf8') : last;
+}
+
+/** A reply as judged by its sender's conventions (see {@link judgeReply}). */
+export type ReplyVerdict =
+  | { kind: 'status'; status: number }
+  | { kind: 'bad-status'; raw: string }
+  | { kind: 'framework-error'; framework: 'nestjs' | 'spring'; error: unknown };
+
+const text = (bytes: Buffer | undefined) => bytes?.toString('utf8');
+const jsonOrText = (value: string): unknown => {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+/**
+ * Judge a reply by the conventions of the service that sent it: `x-reply-status` when present (this
+ * project); else an error when the sender's framework marked one in its own way (NestJS `kafka_nest-err`,
+ * Spring's `kafka_exception-*` / `kafka_dlt-exception-*`); else success (200), which is what a plain
+ * Spring `@SendTo` or NestJS `@MessagePattern` reply is. `header` reads one header's last value.
+ *
+ * @example
+ * judgeReply((name) => lastHeader(message.headers?.[name])); // { kind: 'status', status: 200 }
+ */
+export function judgeReply(header: (name: string) => Buffer | undefined): ReplyVerdict {
+  const statusBytes = header(RR_HEADERS.replyStatus);
+  if (statusBytes) {
+    const status = decodeReplyStatus(statusBytes);
+    return status === undefined
+      ? { kind: 'bad-status', raw: statusBytes.toString('latin1') }
+      : { kind: 'status', status };
+  }
+  const nestError = text(header(FRAMEWORK_HEADERS.nestError));
+  if (nestError !== undefined) return { kind: 'framework-error', framework: 'nestjs', error: jsonOrText(nestError) };
+  const fqcn = text(header(FRAMEWORK_HEADERS.springExceptionFqcn) ?? header(FRAMEWORK_HEADERS.springDltExceptionFqcn));
+  const message = text(
+    header(FRAMEWORK_HEADERS.springExceptionMessage) ?? header(FRAMEWORK_HEADERS.springDltExceptionMessage),
+  );
+  if (fqcn !== undefined || message !== undefined) {
+    return {
+      kind: 'framework-error',
+      framework: 'spring',
+      error: { ...(fqcn !== undefined ? { exception: fqcn } : {}), ...(message !== undefined ? { message } : {}) },
+    };
+  }
+  return { kind: 'status', status: 200 };
 }

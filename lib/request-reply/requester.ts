@@ -7,9 +7,17 @@ import {
   type Kafka,
   type PartitionAssigner,
 } from 'kafkajs';
+import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { ReplyListenerUnavailableError, ReplyTimeoutError } from './errors';
-import { JSON_CONTENT_TYPE, RR_HEADERS, decodeReplyStatus, encodeReplyPartition, lastHeader } from './protocol';
+import { ReplyListenerUnavailableError, ReplyTimeoutError, kafkaCorrelationHeaders } from './errors';
+import {
+  JSON_CONTENT_TYPE,
+  RR_HEADERS,
+  decodeReplyStatus,
+  encodeReplyPartition,
+  lastHeader,
+  type ReplyPartitionFormat,
+} from './protocol';
 import type { RrTransport } from './transport';
 
 /** A reply as the requester received it; `status` is undefined when the reply broke the protocol. */
@@ -78,6 +86,8 @@ export interface RequesterOptions {
   timeoutMs: number;
   /** the reply partition to read; default: one chosen at random at start */
   replyPartition?: number;
+  /** how `kafka_replyPartition` is written: `int32` (default; Spring, this project) or `decimal` (NestJS responders) */
+  replyPartitionFormat?: ReplyPartitionFormat;
   /** prefix of the listener's own consumer group id (unique per container) */
   groupIdPrefix: string;
   /**
@@ -350,7 +360,8 @@ export function createRequester(options: RequesterOptions): Requester {
     await start(timeoutMs);
     const correlationId = randomUUID();
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new ReplyTimeoutError(timeoutMs, correlationId);
+    // nothing was sent: no Kafka correlation id to report
+    if (remaining <= 0) throw new ReplyTimeoutError(timeoutMs);
 
     // registered BEFORE the send: a reply that overtakes the send's acknowledgement still finds its entry
     const reply = new Promise<Reply>((resolve, reject) => {
@@ -379,7 +390,7 @@ export function createRequester(options: RequesterOptions): Requester {
                   ...req.headers,
                   [RR_HEADERS.correlationId]: correlationId,
                   [RR_HEADERS.replyTopic]: replyTopic,
-                  [RR_HEADERS.replyPartition]: encodeReplyPartition(partition!),
+                  [RR_HEADERS.replyPartition]: encodeReplyPartition(partition!, options.replyPartitionFormat),
                   [RR_HEADERS.deadline]: String(deadline),
                   [RR_HEADERS.contentType]: JSON_CONTENT_TYPE,
                 },
@@ -399,6 +410,8 @@ export function createRequester(options: RequesterOptions): Requester {
         expired.add(correlationId);
         counters.publishFailed += 1;
       }
+      // the record may have been written: the 503 names it, as every answer that went through Kafka does
+      if (error instanceof AppError) Object.assign(error.headers, kafkaCorrelationHeaders(correlationId));
       throw error;
     }
     return reply;

@@ -3,7 +3,14 @@ import type { z } from 'zod';
 import { AppError, ValidationError } from '../errors';
 import type { KafkaRecord } from '../kafka/records';
 import type { Logger } from '../logger';
-import { JSON_CONTENT_TYPE, RR_HEADERS, decodeDeadline, decodeReplyPartition, type ErrorReplyBody } from './protocol';
+import {
+  FRAMEWORK_HEADERS,
+  JSON_CONTENT_TYPE,
+  RR_HEADERS,
+  decodeDeadline,
+  decodeReplyPartition,
+  type ErrorReplyBody,
+} from './protocol';
 import type { RrTransport } from './transport';
 
 /** A request as the business handler sees it: the validated body plus where it came from. */
@@ -80,6 +87,15 @@ function header(record: KafkaRecord, name: string): Buffer | undefined {
 function printable(id: Buffer): string {
   const text = id.toString('utf8');
   return /^[\x20-\x7e]+$/.test(text) ? text : id.toString('hex');
+}
+
+/** NestJS's ServerKafka writes one byte; only the header's presence counts */
+const NEST_IS_DISPOSED = Buffer.alloc(1);
+
+/** `kafka_nest-err` of an error reply: its error object and status, as JSON (what a NestJS caller's observable errors with) */
+function nestError(status: number, body: unknown): string {
+  const error = (body as Partial<ErrorReplyBody> | null)?.error;
+  return JSON.stringify({ statusCode: status, ...(error && typeof error === 'object' ? error : {}) });
 }
 
 function errorBody(error: AppError): ErrorReplyBody {
@@ -227,6 +243,10 @@ export function createResponder<S extends z.ZodType>(options: ResponderOptions<S
           [RR_HEADERS.correlationId]: correlationId,
           [RR_HEADERS.replyStatus]: String(status),
           [RR_HEADERS.contentType]: JSON_CONTENT_TYPE,
+          // what a NestJS ClientKafka waits for: the response stream is complete (its observable
+          // completes), and on an error reply the error (its observable errors); FRAMEWORK_HEADERS
+          [FRAMEWORK_HEADERS.nestIsDisposed]: NEST_IS_DISPOSED,
+          ...(status >= 400 ? { [FRAMEWORK_HEADERS.nestError]: nestError(status, body) } : {}),
         },
       },
     };

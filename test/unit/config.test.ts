@@ -17,6 +17,31 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('info');
   });
 
+  it('POST /quotes topics: today’s names by default, another service’s topics when set, and a bad name refused', () => {
+    expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092' }).quotes).toEqual({
+      requestTopic: 'quote-requests',
+      replyTopic: 'quote-replies',
+      replyPartitionFormat: 'int32',
+    });
+    expect(
+      loadConfig({
+        KAFKA_BROKERS: '127.0.0.1:9092',
+        QUOTE_REQUEST_TOPIC: 'pricing.requests',
+        QUOTE_REPLY_TOPIC: 'web_replies',
+      }).quotes,
+    ).toMatchObject({ requestTopic: 'pricing.requests', replyTopic: 'web_replies' });
+    expect(
+      loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', QUOTE_REPLY_PARTITION_FORMAT: 'decimal' }).quotes
+        .replyPartitionFormat,
+    ).toBe('decimal');
+    expect(() => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', QUOTE_REPLY_PARTITION_FORMAT: 'text' })).toThrow(
+      /QUOTE_REPLY_PARTITION_FORMAT must be one of int32, decimal/,
+    );
+    expect(() =>
+      loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', QUOTE_REQUEST_TOPIC: 'a b', QUOTE_REPLY_TOPIC: '..' }),
+    ).toThrow(/QUOTE_REQUEST_TOPIC must be a Kafka topic name[\s\S]*QUOTE_REPLY_TOPIC must be a Kafka topic name/);
+  });
+
   it('splits and trims a broker list', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'b-1.example:9092, b-2.example:9092' }).kafka.brokers).toEqual([
       'b-1.example:9092',

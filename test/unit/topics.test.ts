@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { waitForTopicLeaders } from '../../lib/kafka/topics';
+import { TOPICS, declaredTopics, waitForTopicLeaders } from '../../lib/kafka/topics';
 
 /** An admin whose metadata answers come from `answers`, one per call (the last one repeats). */
 function adminAnswering(answers: Array<Error | Array<{ name: string; leaders: number[] }>>) {
@@ -46,5 +46,19 @@ describe('waitForTopicLeaders', () => {
     const admin = adminAnswering([Object.assign(new Error('denied'), { type: 'TOPIC_AUTHORIZATION_FAILED' })]);
     await expect(waitForTopicLeaders(admin, ['orders'], 5_000)).rejects.toThrow('denied');
     expect(admin.fetchTopicMetadata).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('declaredTopics', () => {
+  it('creates the configured POST /quotes reply topic like quote-replies, prefixed like every other', () => {
+    const topics = declaredTopics({ topicPrefix: 'dev-', quotes: { replyTopic: 'web.quote-replies' } });
+    const declaredReplies = TOPICS.find((t) => t.name === 'quote-replies')!;
+    expect(topics.find((t) => t.name === 'dev-web.quote-replies')).toEqual({
+      ...declaredReplies,
+      name: 'dev-web.quote-replies',
+    });
+    expect(topics.map((t) => t.name)).not.toContain('dev-quote-replies');
+    expect(topics.map((t) => t.name)).toContain('dev-quote-requests');
+    expect(topics).toHaveLength(TOPICS.length);
   });
 });

@@ -1,6 +1,7 @@
 import { TOPICS } from '../../../lib/kafka/topics';
 import { createTopic, deleteTopics, topicEnd, uniqueName } from '../../helpers/kafka';
 import { freePort, startOffline, type OfflineProcess } from '../../helpers/offline';
+import { pool, postQuote } from './interop';
 
 /**
  * POST /quotes end to end: HTTP → `quote` → quote-requests → the local event source → `price-quote` →
@@ -13,28 +14,7 @@ async function prefixedTopics(label: string) {
   return { prefix, cleanup: () => deleteTopics(TOPICS.map((t) => `${prefix}${t.name}`)) };
 }
 
-const post = (offline: OfflineProcess, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${offline.url}/quotes`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-
-/** Run `count` tasks with at most `concurrency` in flight. */
-async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        results[i] = await task(i);
-      }
-    }),
-  );
-  return results;
-}
+const post = postQuote;
 
 describe('POST /quotes through serverless offline and the local event source', () => {
   let offline: OfflineProcess;
@@ -128,6 +108,8 @@ describe('POST /quotes when no reply can come', () => {
       const before = await topicEnd(`${topics.prefix}quote-replies`);
       const response = await post(offline, { productId: 'p-1', quantity: 1 }, { 'x-correlation-id': 'rr-e2e-504' });
       expect(response.status).toBe(504);
+      // the request went through Kafka: the answer names it, although no reply came
+      expect(response.headers.get('x-kafka-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(await response.json()).toMatchObject({
         error: { code: 'REPLY_TIMEOUT', correlationId: 'rr-e2e-504' },
       });
@@ -154,6 +136,8 @@ describe('POST /quotes when no reply can come', () => {
         );
         expect(response.status).toBe(503);
         expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+        // nothing was sent: no Kafka request to name
+        expect(response.headers.get('x-kafka-correlation-id')).toBeNull();
         expect(await response.json()).toMatchObject({ error: { correlationId: `rr-503-${attempt}` } });
       }
     } finally {

@@ -15,6 +15,12 @@ describe('request-reply header codec', () => {
     expect(decodeReplyPartition(Buffer.from('1234'))).toBe(1234);
   });
 
+  test('writes the reply partition as a 4-byte int (Spring) by default, as text for a NestJS responder', () => {
+    expect(encodeReplyPartition(7)).toEqual(Buffer.from([0, 0, 0, 7]));
+    expect(encodeReplyPartition(7, 'decimal')).toEqual(Buffer.from('7'));
+    expect(decodeReplyPartition(encodeReplyPartition(11, 'decimal'))).toBe(11);
+  });
+
   test('refuses a reply partition that is neither: the responder then skips the request', () => {
     expect(decodeReplyPartition(Buffer.from('-1'))).toBeUndefined();
     expect(decodeReplyPartition(Buffer.from('two'))).toBeUndefined();

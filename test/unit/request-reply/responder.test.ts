@@ -82,6 +82,24 @@ describe('responder helper', () => {
     expect(responder.stats()).toMatchObject({ notRequest: 1, errorReplies: 1, replied: 3 });
   });
 
+  test('every reply tells a NestJS ClientKafka it is complete; an error reply also carries kafka_nest-err', async () => {
+    const { responder, sends } = setup();
+    await responder.handleRecords(
+      decodeKafkaEvent(
+        mskEvent([request({ productId: 'a', quantity: 1 }), request({ productId: 'discontinued-c', quantity: 1 })]),
+      ),
+    );
+    const [ok, refused] = sends[0]!.flatMap((t) => t.messages);
+    expect(ok!.headers).toHaveProperty('kafka_nest-is-disposed');
+    expect(ok!.headers).not.toHaveProperty('kafka_nest-err');
+    expect(refused!.headers).toHaveProperty('kafka_nest-is-disposed');
+    expect(JSON.parse(String(refused!.headers!['kafka_nest-err']))).toEqual({
+      statusCode: 422,
+      code: 'PRODUCT_DISCONTINUED',
+      message: 'product discontinued-c is discontinued and cannot be quoted',
+    });
+  });
+
   test('an infrastructure fault (the broker cannot take the replies) is thrown so the batch is delivered again', async () => {
     const { responder } = setup({ failSend: true });
     await expect(
@@ -90,30 +108,77 @@ describe('responder helper', () => {
   });
 });
 
-describe('reply → HTTP answer', () => {
-  const reply = (status: number | undefined, value: string) => ({
+describe('reply → HTTP answer, judged by the conventions of the service that sent it', () => {
+  const reply = (status: number | undefined, value: string | null, headers: Record<string, string> = {}) => ({
     correlationId: 'c-1',
     status,
-    value: Buffer.from(value),
-    headers: {},
+    value: value === null ? null : Buffer.from(value),
+    headers: { ...(status !== undefined ? { 'x-reply-status': Buffer.from(String(status)) } : {}), ...headers },
     partition: 0,
     offset: '0',
   });
+  const badReply = (r: ReturnType<typeof reply>): BadReplyError => {
+    try {
+      replyToHttp(r);
+    } catch (error) {
+      return error as BadReplyError;
+    }
+    throw new Error('expected a BadReplyError');
+  };
 
-  test('a success or a 4xx reply is answered with its own status and body', () => {
-    expect(replyToHttp(reply(200, '{"totalCents":5}'))).toMatchObject({ statusCode: 200, body: '{"totalCents":5}' });
+  test('x-reply-status present: a success or a 4xx reply is answered with its own status and body', () => {
+    const ok = replyToHttp(reply(200, '{"totalCents":5}'));
+    expect(ok).toMatchObject({ statusCode: 200, body: '{"totalCents":5}' });
+    expect(ok.headers).toMatchObject({ 'x-kafka-correlation-id': 'c-1' });
     const refused = replyToHttp(reply(422, '{"error":{"code":"X","message":"no"}}'), 'http-1');
     expect(refused.statusCode).toBe(422);
     expect(JSON.parse(refused.body!)).toEqual({ error: { code: 'X', message: 'no', correlationId: 'http-1' } });
   });
 
-  test('a 5xx reply, a reply without status and a reply that is not JSON become 502', () => {
+  test('no x-reply-status and no error mark (a plain Spring @SendTo or NestJS @MessagePattern reply): 200', () => {
+    const plain = replyToHttp(reply(undefined, '{"total":7}', { 'kafka_nest-is-disposed': '\u0000' }));
+    expect(plain).toMatchObject({ statusCode: 200, body: '{"total":7}' });
+    expect(plain.headers).toMatchObject({ 'x-kafka-correlation-id': 'c-1' });
+  });
+
+  test('NestJS kafka_nest-err, Spring kafka_exception-* headers: 502 with the responder’s error, whatever the body', () => {
+    const nest = badReply(reply(undefined, null, { 'kafka_nest-err': '{"status":"error","message":"out of stock"}' }));
+    expect(nest.statusCode).toBe(502);
+    expect(nest.details).toEqual({
+      kafkaCorrelationId: 'c-1',
+      responderError: { status: 'error', message: 'out of stock' },
+    });
+    expect(nest.headers).toEqual({ 'x-kafka-correlation-id': 'c-1' });
+    const spring = badReply(
+      reply(undefined, '{}', {
+        'kafka_exception-fqcn': 'java.lang.IllegalStateException',
+        'kafka_exception-message': 'no price',
+      }),
+    );
+    expect(spring.details).toEqual({
+      kafkaCorrelationId: 'c-1',
+      responderError: { exception: 'java.lang.IllegalStateException', message: 'no price' },
+    });
+    const dlt = badReply(reply(undefined, '{}', { 'kafka_dlt-exception-message': 'failed after retries' }));
+    expect(dlt.details).toMatchObject({ responderError: { message: 'failed after retries' } });
+  });
+
+  test('x-reply-status wins over a framework’s mark: this project’s own 422 stays a 422', () => {
+    const refused = replyToHttp(reply(422, '{"error":{"code":"X","message":"no"}}', { 'kafka_nest-err': '{}' }));
+    expect(refused.statusCode).toBe(422);
+  });
+
+  test('a 5xx reply, an unreadable x-reply-status and a body that is not JSON become 502, naming the Kafka request', () => {
     for (const bad of [
       reply(500, '{"error":{"code":"E","message":"m"}}'),
-      reply(undefined, '{}'),
+      { ...reply(undefined, '{}'), headers: { 'x-reply-status': Buffer.from('ok') } },
       reply(200, 'nope'),
+      reply(undefined, 'nope'),
+      reply(undefined, null),
     ]) {
-      expect(() => replyToHttp(bad)).toThrow(BadReplyError);
+      const error = badReply(bad);
+      expect(error).toBeInstanceOf(BadReplyError);
+      expect(error.headers).toEqual({ 'x-kafka-correlation-id': 'c-1' });
     }
   });
 });

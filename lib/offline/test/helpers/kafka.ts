@@ -34,6 +34,8 @@ export async function createTopic(name: string, partitions = 1, config: Record<s
           configEntries: Object.entries(config).map(([n, value]) => ({ name: n, value })),
         },
       ],
+      // kafkajs's own wait gives up on a topic KRaft has not published yet (waitForTopicLeaders says why)
+      waitForLeaders: false,
     });
     await waitForTopicLeaders(admin, [name], 60_000);
   });

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { BROKERS } from './kafka';
+import { startProcess, type TestProcess } from './process';
 
 /** The `serverless` command of osls (or Serverless Framework v3), wherever npm installed it. */
 export const SERVERLESS = require.resolve('serverless/bin/serverless.js');
@@ -17,18 +17,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface OfflineProcess {
+export interface OfflineProcess extends TestProcess {
   /** http://127.0.0.1:<port> */
   url: string;
-  pid: number;
-  /** everything the process printed so far (stdout and stderr) */
-  output(): string;
-  /** wait until the output matches `pattern` (searching from `fromIndex` of the output, default 0) */
-  waitForOutput(pattern: RegExp, timeoutMs?: number, fromIndex?: number): Promise<RegExpMatchArray>;
-  /** SIGINT (what Ctrl-C sends), then wait for the process to exit; SIGKILL after `graceMs` */
-  stop(graceMs?: number): Promise<number | null>;
-  /** SIGKILL, no clean-up: the crash case */
-  kill(): Promise<void>;
 }
 
 /**
@@ -62,74 +53,14 @@ export async function startOffline(options: {
   args.push(...(options.args ?? []));
   // OFFLINE_NODE_ARGS: extra node flags for the offline process (e.g. --cpu-prof when profiling a benchmark)
   const nodeArgs = (process.env.OFFLINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
+  const proc = startProcess('serverless offline', process.execPath, [...nodeArgs, ...args], {
     cwd: options.cwd,
     env: { ...process.env, KAFKA_BROKERS: BROKERS.join(','), LOG_LEVEL: 'info', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let text = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    text += chunk.toString();
-    listeners.forEach((l) => l());
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      listeners.forEach((l) => l());
-      r(code);
-    }),
-  );
-
-  const waitForOutput = (pattern: RegExp, timeoutMs = 60_000, fromIndex = 0) =>
-    new Promise<RegExpMatchArray>((done, fail) => {
-      const check = () => {
-        const match = text.slice(fromIndex).match(pattern);
-        if (match) return finish(() => done(match));
-        if (exitCode !== undefined) {
-          finish(() => fail(new Error(`serverless offline exited (${exitCode}) before printing ${pattern}:\n${text}`)));
-        }
-      };
-      const timer = setTimeout(
-        () =>
-          finish(() => fail(new Error(`serverless offline did not print ${pattern} within ${timeoutMs} ms:\n${text}`))),
-        timeoutMs,
-      );
-      const finish = (then: () => void) => {
-        clearTimeout(timer);
-        listeners.delete(check);
-        then();
-      };
-      listeners.add(check);
-      check();
-    });
-
-  const stop = async (graceMs = 15_000) => {
-    if (exitCode !== undefined) return exitCode;
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  };
-
-  const handle: OfflineProcess = {
-    url: `http://127.0.0.1:${httpPort}`,
-    pid: child.pid!,
-    output: () => text,
-    waitForOutput,
-    stop,
-    kill: async () => {
-      if (exitCode === undefined) child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  const handle: OfflineProcess = { ...proc, url: `http://127.0.0.1:${httpPort}` };
   try {
-    await waitForOutput(/Server ready/, options.timeoutMs ?? 60_000);
-    if (options.readyPattern) await waitForOutput(options.readyPattern, options.timeoutMs ?? 60_000);
+    await handle.waitForOutput(/Server ready/, options.timeoutMs ?? 60_000);
+    if (options.readyPattern) await handle.waitForOutput(options.readyPattern, options.timeoutMs ?? 60_000);
   } catch (error) {
     await handle.kill();
     throw error;
