@@ -1,3 +1,4 @@
+import { ensureJars } from '../../../broker/broker';
 import { loadConfig } from '../../../lib/config';
 import { createKafka } from '../../../lib/kafka/client';
 import { ensureTopics, TOPICS } from '../../../lib/kafka/topics';
@@ -19,6 +20,7 @@ describe('serverless offline on a broker that has just started', () => {
   });
 
   it('prints no error line before `kafka: ready`, only one line saying it waits for the coordinator', async () => {
+    await ensureJars(); // the jar broker's classpath, resolved once (a Docker-run npm test has none yet)
     broker = await startSecondBroker();
     const logger = createLogger({ level: 'silent' });
     const admin = createKafka(loadConfig({ KAFKA_BROKERS: broker.address }), logger).admin();
