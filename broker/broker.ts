@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -226,14 +227,28 @@ export function logs(follow: boolean): void {
   spawnSync('tail', ['-n', '200', ...(follow ? ['-f'] : []), LOG_FILE], { stdio: 'inherit' });
 }
 
+/** The broker the last `up` started, as recorded (undefined when `up` started none). */
+export function startedMode(): BrokerMode | undefined {
+  return readState()?.mode;
+}
+
 /**
- * Resolve the broker's runtime classpath from Maven Central into .cache/ (git-ignored), once.
- * Maven's own transfer lines are summarised into a progress line so a first run does not look stuck.
+ * Resolve the broker's runtime classpath (and Kafka's command-line tools) from Maven Central into
+ * .cache/ (git-ignored), once per version of broker/pom.xml: the marker file records the pom's digest,
+ * so a dependency added later reaches a cache resolved before it. Maven's own transfer lines are
+ * summarised into a progress line so a first run does not look stuck.
  */
-async function ensureJars(say: Say): Promise<void> {
-  if (existsSync(LIBS_COMPLETE)) return;
+export async function ensureJars(say: Say = defaultSay): Promise<void> {
+  const pom = `pom sha256 ${createHash('sha256')
+    .update(readFileSync(join(ROOT, 'broker', 'pom.xml')))
+    .digest('hex')}`;
+  const marker = existsSync(LIBS_COMPLETE) ? readFileSync(LIBS_COMPLETE, 'utf8') : undefined;
+  if (marker?.includes(pom)) return;
   mkdirSync(LIBS_DIR, { recursive: true });
-  say(`resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${LIBS_DIR} (first run only)`);
+  say(
+    `resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${LIBS_DIR} ` +
+      (marker === undefined ? '(first run only)' : '(broker/pom.xml changed)'),
+  );
   const started = Date.now();
   const mvn = spawn(
     'mvn',
@@ -273,7 +288,7 @@ async function ensureJars(say: Say): Promise<void> {
     process.stderr.write(transcript.slice(-30).join('\n') + '\n');
     throw new BrokerError(`Maven could not resolve the Kafka jars (exit ${code}); its last lines are above`);
   }
-  writeFileSync(LIBS_COMPLETE, new Date().toISOString());
+  writeFileSync(LIBS_COMPLETE, `${new Date().toISOString()}\n${pom}\n`);
   say(
     `jars ready: ${files} files downloaded (${(kilobytes / 1024).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );

@@ -64,6 +64,14 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+/** The request's content type is not one this API reads (JSON in UTF-8). */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string) {
+    super(message, { code: 'UNSUPPORTED_MEDIA_TYPE', statusCode: 415 });
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
 /** The Kafka cluster cannot be reached or did not acknowledge in time. Retriable. */
 export class BrokerUnavailableError extends AppError {
   constructor(message: string, cause?: unknown) {

@@ -9,15 +9,34 @@ export type { Logger } from 'pino';
  * and `serverless offline` both show as is). Synchronous writes, so nothing is lost when Lambda freezes.
  */
 export function createLogger(
-  options: { level?: LogLevel; name?: string; base?: Record<string, unknown> } = {},
+  options: {
+    level?: LogLevel;
+    name?: string;
+    base?: Record<string, unknown>;
+    /** default stdout */
+    destination?: pino.DestinationStream;
+  } = {},
 ): Logger {
-  return pino({
+  const settings: pino.LoggerOptions<never> = {
     level: options.level ?? 'info',
     name: options.name,
     base: options.base ?? {},
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-  });
+    serializers: { err: serializeError },
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
+}
+
+/**
+ * pino's error serializer, except that `message` is the error's own: pino appends the message of every
+ * `cause` to it, and this project's errors already say their cause ("is not JSON: <reason>"), so the
+ * reason was printed twice. The causes stay in `stack`, each after "caused by:".
+ */
+function serializeError(error: Error): ReturnType<typeof pino.stdSerializers.err> {
+  const serialized = pino.stdSerializers.err(error);
+  if (error instanceof Error && serialized !== (error as unknown)) serialized.message = error.message;
+  return serialized;
 }
 
 const KAFKA_TO_PINO = {

@@ -2,41 +2,70 @@
  * npm start — broker up (reuse, Docker or jars), topics created, then `serverless offline` on
  * http://localhost:3000. Ctrl-C stops serverless offline, and the broker too if this command started it
  * (pass `-- --keep-broker` to leave it running for the next start).
+ *
+ * On a terminal the functions' JSON log lines are shown through pino-pretty, one readable line each;
+ * the functions still write JSON, as on AWS (`-- --json` shows it as is).
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { prettyFactory } from 'pino-pretty';
 import { BrokerError, down, up } from '../broker/broker';
+import { loadConfig } from '../lib/config';
+import { topicName } from '../lib/kafka/topics';
 import { createTopics } from './create-topics';
 
 const ROOT = resolve(__dirname, '..');
 
+/** What to try once serverless offline is up: both examples, and where to see what they did in Kafka. */
+export function tryThis(env: NodeJS.ProcessEnv): string {
+  const port = env.HTTP_PORT ?? '3000';
+  const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
+  const events = topicName(config, 'order-events');
+  return [
+    `serverless offline is starting on http://localhost:${port}. Once it prints "kafka: ready", try:`,
+    '',
+    '  # an order: POST /orders → orders → fulfil-order (group order-workers) → order.fulfilled on order-events',
+    `  curl -i -XPOST localhost:${port}/orders -H 'content-type: application/json' \\`,
+    `    -d '{"customerId":"c-1","items":[{"sku":"book-1","quantity":2,"unitPriceCents":1250}]}'`,
+    `  npm run kafka -- console-consumer --topic ${events} --from-beginning --property print.headers=true`,
+    '',
+    '  # a quote: POST /quotes → quote-requests → price-quote → quote-replies → the HTTP answer',
+    `  curl -i -XPOST localhost:${port}/quotes -H 'content-type: application/json' \\`,
+    `    -d '{"productId":"book-42","quantity":120}'`,
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { 'keep-broker': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { 'keep-broker': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
   const broker = await up();
   const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker.address };
   let code = 1;
   try {
     await createTopics(env);
-    const port = env.HTTP_PORT ?? '3000';
-    process.stderr.write(
-      [
-        '',
-        `[start] serverless offline is starting on http://localhost:${port}. Try:`,
-        `  curl -i -XPOST localhost:${port}/orders -H 'content-type: application/json' \\`,
-        `    -d '{"customerId":"c-1","items":[{"sku":"book-1","quantity":2,"unitPriceCents":1250}]}'`,
-        '',
-      ].join('\n') + '\n',
-    );
+    process.stderr.write(`\n[start] ${tryThis(env)}\n`);
+    const pretty = Boolean(process.stdout.isTTY) && !values.json;
     const offline = spawn(
       process.execPath,
       [resolve(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start'],
-      {
-        cwd: ROOT,
-        env,
-        stdio: 'inherit',
-      },
+      // serverless offline's own lines go to stderr; the functions' log lines come on stdout
+      { cwd: ROOT, env, stdio: ['inherit', pretty ? 'pipe' : 'inherit', 'inherit'] },
     );
+    if (pretty) {
+      const prettify = prettyFactory({
+        colorize: true,
+        singleLine: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        // the same on every line of one service
+        ignore: 'pid,hostname,service',
+      });
+      // a line that is not JSON comes back as it is
+      createInterface({ input: offline.stdout! }).on('line', (line) => process.stdout.write(prettify(line)));
+    }
     // Ctrl-C reaches serverless offline directly (same process group); wait for it to finish its shutdown
     const onSignal = () => undefined;
     process.on('SIGINT', onSignal);
@@ -49,9 +78,11 @@ async function main(): Promise<number> {
   return code;
 }
 
-main()
-  .then((code) => (process.exitCode = code))
-  .catch((error: unknown) => {
-    process.stderr.write(`[start] ${error instanceof BrokerError ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+if (require.main === module) {
+  main()
+    .then((code) => (process.exitCode = code))
+    .catch((error: unknown) => {
+      process.stderr.write(`[start] ${error instanceof BrokerError ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    });
+}

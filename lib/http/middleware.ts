@@ -2,7 +2,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { AppError, PayloadTooLargeError, ValidationError } from '../errors';
+import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
 
 export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & {
@@ -52,9 +52,44 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
   };
 }
 
+// `application/json`, or a media type with the `+json` structured syntax suffix (RFC 6839 section 3.1),
+// e.g. application/merge-patch+json; parameters follow a `;` (RFC 9110 section 8.3.1)
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.!#$&^+-]+\+)?json$/i;
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** Why the request's content-type is not JSON in UTF-8, or undefined when it is. */
+function contentTypeProblem(contentType: string | undefined): string | undefined {
+  const send = 'send content-type: application/json';
+  if (!contentType) return `the request has no content-type header; ${send}`;
+  const [mediaType = '', ...parameters] = contentType.split(';').map((part) => part.trim());
+  if (!JSON_MEDIA_TYPE.test(mediaType)) return `the content type ${mediaType || '(empty)'} is not JSON; ${send}`;
+  const charset = parameters.map((p) => /^charset\s*=\s*"?([^"]*)"?$/i.exec(p)?.[1]).find((c) => c !== undefined);
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    return `the charset ${charset} is not supported; send the body in UTF-8 (charset=utf-8)`;
+  }
+  return undefined;
+}
+
 /**
- * Parse and validate a JSON request body: 413 over `maxBytes`, 400 for malformed JSON or a body that
- * breaks the schema (every problem listed, with its path).
+ * The body as text, refusing bytes that are not UTF-8 rather than publishing them changed into U+FFFD.
+ * A text body was already decoded by whatever delivered it (serverless offline decodes JSON bodies
+ * with replacement), so a literal U+FFFD counts as such a replacement, in a base64 body too; JSON can
+ * still carry that character as the escape `\ufffd`.
+ */
+function utf8Text(bytes: Buffer, raw: string, isBase64Encoded: boolean): string {
+  const text = isBase64Encoded ? bytes.toString('utf8') : raw;
+  const bad = text.indexOf(REPLACEMENT_CHARACTER);
+  if (bad !== -1) {
+    const at = Buffer.byteLength(text.slice(0, bad));
+    throw new ValidationError(`the request body is not valid UTF-8 (byte ${at}); send the JSON encoded in UTF-8`);
+  }
+  return text;
+}
+
+/**
+ * Parse and validate a JSON request body: 415 unless the content type is JSON in UTF-8, 413 over
+ * `maxBytes`, 400 for a body that is empty, not UTF-8, not JSON, or breaks the schema (every problem
+ * listed, with its path).
  */
 export function httpJsonBody<S extends z.ZodType>(options: {
   schema: S;
@@ -63,16 +98,21 @@ export function httpJsonBody<S extends z.ZodType>(options: {
 }): middy.MiddlewareObj<HttpEvent<z.infer<S>>, HttpResult> {
   const httpJsonBodyBefore: middy.MiddlewareFn<HttpEvent<z.infer<S>>, HttpResult> = (request) => {
     const event = request.event as unknown as APIGatewayProxyEventV2;
+    const mediaTypeProblem = contentTypeProblem(header(event, 'content-type'));
+    if (mediaTypeProblem) throw new UnsupportedMediaTypeError(mediaTypeProblem);
     const raw = event.body ?? '';
     const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
     const maxBytes = typeof options.maxBytes === 'function' ? options.maxBytes() : options.maxBytes;
     if (bytes.length > maxBytes) throw new PayloadTooLargeError(bytes.length, maxBytes);
     if (bytes.length === 0) throw new ValidationError('the request body is empty; send a JSON object');
+    const text = utf8Text(bytes, raw, event.isBase64Encoded);
     let json: unknown;
     try {
-      json = JSON.parse(bytes.toString('utf8'));
+      json = JSON.parse(text);
     } catch (error) {
-      throw new ValidationError(`the request body is not valid JSON: ${(error as Error).message}`, undefined, error);
+      // V8 ends most messages with `, "<the input>" is not valid JSON`: keep only the reason
+      const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '');
+      throw new ValidationError(`the request body is not valid JSON (${reason})`, undefined, error);
     }
     const parsed = options.schema.safeParse(json);
     if (!parsed.success) {
@@ -103,7 +143,13 @@ export function httpErrorHandler(options: {
     const known = error instanceof AppError;
     const statusCode = known ? error.statusCode : 500;
     const logger = typeof options.logger === 'function' ? options.logger() : options.logger;
-    logger[statusCode >= 500 ? 'error' : 'info']({ err: error, statusCode, correlationId }, 'request failed');
+    const path = (request.event as Partial<APIGatewayProxyEventV2>).rawPath;
+    if (known && statusCode < 500) {
+      // the caller's mistake, answered in full in the response: one line, no stack, no cause chain
+      logger.info({ statusCode, code: error.code, correlationId, path }, error.message);
+    } else {
+      logger.error({ err: error, statusCode, correlationId, path }, 'request failed');
+    }
     const headers: Record<string, string> = { ...(known ? error.headers : {}), [CORRELATION_HEADER]: correlationId };
     if (statusCode === 503) headers['retry-after'] = String(options.retryAfterSeconds ?? 1);
     request.response = jsonResponse(

@@ -25,10 +25,10 @@ describe('POST /orders on serverless offline', () => {
     await offline?.stop();
   });
 
-  const post = (body: string, correlationId: string) =>
+  const post = (body: string | Uint8Array, correlationId: string, contentType = 'application/json') =>
     fetch(`${offline.url}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId },
+      headers: { 'content-type': contentType, 'x-correlation-id': correlationId },
       body,
       signal: AbortSignal.timeout(30_000),
     });
@@ -75,8 +75,12 @@ describe('POST /orders on serverless offline', () => {
 
   it('publishes nothing for bad input and says what is wrong', async () => {
     const from = await topicEnd('orders');
-    const cases: [string, string, number, RegExp][] = [
+    const valid = JSON.stringify({ customerId: 'c', items: [{ sku: 's', quantity: 1, unitPriceCents: 1 }] });
+    const notUtf8 = Buffer.from(valid.replace('"c"', '"c\u00ff"'), 'latin1'); // 0xff alone is never UTF-8
+    const cases: [string, string | Uint8Array, number, RegExp, string?][] = [
       ['malformed', '{"customerId":', 400, /not valid JSON/],
+      ['not-utf8', notUtf8, 400, /not valid UTF-8 \(byte 16\)/],
+      ['text-plain', valid, 415, /content type text\/plain is not JSON/, 'text/plain'],
       ['missing', JSON.stringify({ customerId: 'c' }), 400, /items/],
       ['wrong-type', JSON.stringify({ customerId: 7, items: [] }), 400, /customerId/],
       [
@@ -86,8 +90,8 @@ describe('POST /orders on serverless offline', () => {
         /limit is 65536 bytes/,
       ],
     ];
-    for (const [name, body, status, message] of cases) {
-      const response = await post(body, `t-${run}-bad-${name}`);
+    for (const [name, body, status, message, contentType] of cases) {
+      const response = await post(body, `t-${run}-bad-${name}`, contentType);
       expect({ name, status: response.status }).toEqual({ name, status });
       const json = (await response.json()) as { error: { message: string; correlationId: string } };
       expect(json.error.message).toMatch(message);
@@ -106,5 +110,30 @@ describe('POST /orders on serverless offline', () => {
     expect(all.filter(ours).map((r) => header(r, 'correlation-id'))).not.toContainEqual(
       expect.stringContaining('-bad-'),
     );
+  });
+
+  it('logs a refused request as one line, without a stack trace', async () => {
+    const correlationId = `t-${run}-logged`;
+    const response = await post('{"customerId": nope}', correlationId);
+    expect(response.status).toBe(400);
+    // the function's stdout reaches serverless offline's output asynchronously: wait for the line, then
+    // a little longer so a second line (a stack, a cause) would have arrived too
+    await offline.waitForOutput(new RegExp(`"correlationId":"${correlationId}"`), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const lines = offline
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(correlationId));
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!.slice(lines[0]!.indexOf('{'))) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      level: 'info',
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      correlationId,
+      path: '/orders',
+      msg: "the request body is not valid JSON (Unexpected token 'o')",
+    });
+    expect(lines[0]).not.toMatch(/stack|\bat \S+ \(|caused by/i);
   });
 });

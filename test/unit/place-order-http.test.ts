@@ -16,7 +16,11 @@ describe('POST /orders input validation', () => {
     ({ handler } = (await import('../../functions/place-order/handler')) as unknown as { handler: typeof handler });
   });
 
-  const event = (body: string | undefined, headers: Record<string, string> = {}): APIGatewayProxyEventV2 =>
+  const event = (
+    body: string | undefined,
+    headers: Record<string, string> = {},
+    isBase64Encoded = false,
+  ): APIGatewayProxyEventV2 =>
     ({
       version: '2.0',
       routeKey: 'POST /orders',
@@ -25,11 +29,11 @@ describe('POST /orders input validation', () => {
       headers: { 'content-type': 'application/json', ...headers },
       requestContext: { requestId: 'r-1' },
       body,
-      isBase64Encoded: false,
+      isBase64Encoded,
     }) as unknown as APIGatewayProxyEventV2;
   const context = { getRemainingTimeInMillis: () => 10_000 } as Context;
-  const call = async (body: string | undefined, headers?: Record<string, string>) => {
-    const response = await handler(event(body, headers), context);
+  const call = async (body: string | undefined, headers?: Record<string, string>, isBase64Encoded?: boolean) => {
+    const response = await handler(event(body, headers, isBase64Encoded), context);
     return { ...response, json: JSON.parse(response.body) };
   };
 
@@ -73,5 +77,51 @@ describe('POST /orders input validation', () => {
     expect(given.json.error.correlationId).toBe('abc-123');
     const made = await call('nope');
     expect(made.headers?.['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  const order = { customerId: 'c', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] };
+
+  it('answers 415 for a content type that is not JSON, or a charset other than UTF-8', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1']) {
+      const res = await call(JSON.stringify(order), { 'content-type': contentType });
+      expect({ contentType, status: res.statusCode, code: res.json.error.code }).toEqual({
+        contentType,
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      });
+      expect(res.json.error.message).toMatch(/application\/json|UTF-8/);
+    }
+  });
+
+  it('accepts application/json with a charset and media types with the +json suffix', async () => {
+    publish.mockResolvedValue([]);
+    for (const contentType of ['Application/JSON; charset="UTF-8"', 'application/vnd.orders.v1+json']) {
+      const res = await call(JSON.stringify(order), { 'content-type': contentType });
+      expect({ contentType, status: res.statusCode }).toEqual({ contentType, status: 202 });
+    }
+    expect(publish).toHaveBeenCalledTimes(2);
+    publish.mockReset(); // the other tests check that nothing was published
+  });
+
+  it('answers 400 for a body that is not UTF-8, naming the byte, instead of publishing it changed', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"customerId":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('","items":[]}'),
+    ]);
+    const base64 = await call(bytes.toString('base64'), {}, true);
+    expect(base64.statusCode).toBe(400);
+    expect(base64.json.error.message).toBe(
+      'the request body is not valid UTF-8 (byte 15); send the JSON encoded in UTF-8',
+    );
+    // what serverless offline hands over: the text decoded with U+FFFD in place of the bad bytes
+    const decoded = await call(bytes.toString('utf8'));
+    expect(decoded.statusCode).toBe(400);
+    expect(decoded.json.error.message).toMatch(/not valid UTF-8 \(byte 15\)/);
+  });
+
+  it('says once why a body is not JSON', async () => {
+    const res = await call('nope');
+    expect(res.json.error.message).toBe("the request body is not valid JSON (Unexpected token 'o')");
   });
 });

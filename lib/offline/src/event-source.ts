@@ -27,6 +27,15 @@ const KAFKA_LOG_LEVELS: Record<number, LogLevel> = {
   [logLevel.INFO]: 'notice',
 };
 
+// Retriable answers of a broker that is still starting: it creates __consumer_offsets on the first
+// FindCoordinator and answers COORDINATOR_NOT_AVAILABLE meanwhile, and partitions may be between
+// leaders (https://kafka.apache.org/protocol#protocol_error_codes). kafkajs logs each at ERROR, then
+// retries it itself; a lasting failure still reaches the start loop, which reports it.
+const STILL_STARTING =
+  /group coordinator is not available|coordinator is loading|not the correct coordinator|no leader for this topic-partition|not the leader for that topic-partition/;
+/** one "waiting" line per process, however many event sources wait */
+let waitingReported = false;
+
 /**
  * One `msk` / `kafka` event of one function: a kafkajs consumer in the event's group, feeding one
  * PartitionWorker per assigned partition.
@@ -46,6 +55,8 @@ export class EventSource {
   #producer: Promise<Producer> | undefined;
   #logAppendTime = false;
   #stopping = false;
+  /** the consumer joined its group once: from then on a coordinator error is news, not start-up */
+  #joined = false;
 
   constructor(deps: EventSourceDeps) {
     this.#deps = deps;
@@ -63,6 +74,14 @@ export class EventSource {
           const { message, error } = log as { message: string; error?: string };
           // connection errors are reported once per attempt by the start loop, in plain words
           if (this.#stopping || /Connection error|ECONNREFUSED|Crash|Restarting the consumer/.test(message)) return;
+          if (!this.#joined && error && STILL_STARTING.test(error)) {
+            if (waitingReported) return;
+            waitingReported = true;
+            const text = `waiting for the group coordinator: the broker is still starting (${error})`;
+            // dim, like the framework's own asides, where the terminal shows it
+            deps.log('notice', process.stderr.isTTY && !process.env.NO_COLOR ? `\x1b[2m${text}\x1b[22m` : text);
+            return;
+          }
           deps.log(
             KAFKA_LOG_LEVELS[level] ?? 'notice',
             `${this.#name}: kafkajs: ${message}${error ? ` (${error})` : ''}`,
@@ -124,6 +143,7 @@ export class EventSource {
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#joined = true;
       // kafkajs fetches again from the committed offsets after a join: start every partition afresh
       for (const worker of this.#workers.values()) worker.reset();
       this.#paused.clear();

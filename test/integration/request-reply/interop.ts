@@ -46,7 +46,7 @@ export const postQuote = (offline: OfflineProcess, body: unknown, headers: Recor
   fetch(`${offline.url}/quotes`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(60_000),
   });
 

@@ -52,6 +52,16 @@ describe('POST /quotes through serverless offline and the local event source', (
     const huge = await post(offline, JSON.stringify({ productId: 'x', quantity: 1, pad: 'x'.repeat(70 * 1024) }));
     expect(huge.status).toBe(413);
 
+    // refused before anything is asked of Kafka: quote-requests does not grow
+    const requests = `${topics.prefix}quote-requests`;
+    const before = await topicEnd(requests);
+    const notUtf8 = await post(offline, Buffer.from('{"productId":"\xff","quantity":1}', 'latin1'));
+    expect(notUtf8.status).toBe(400);
+    expect(await notUtf8.json()).toMatchObject({ error: { message: expect.stringMatching(/not valid UTF-8/) } });
+    const textPlain = await post(offline, { productId: 'x', quantity: 1 }, { 'content-type': 'text/plain' });
+    expect(textPlain.status).toBe(415);
+    expect(await topicEnd(requests)).toEqual(before);
+
     const refused = await post(
       offline,
       { productId: 'discontinued-7', quantity: 1 },

@@ -21,7 +21,10 @@ function propertyName(variable: string): string {
 }
 
 interface Compose {
-  services: { kafka: { image: string; environment: Record<string, string | number> } };
+  services: {
+    kafka: { image: string; environment: Record<string, string | number> };
+    'kafka-ui': { profiles: string[]; network_mode: string; environment: Record<string, string> };
+  };
 }
 
 describe('docker-compose.yml and the jar broker', () => {
@@ -57,5 +60,16 @@ describe('docker-compose.yml and the jar broker', () => {
     expect(fromCompose.get('listeners')).toBe('PLAINTEXT://:9092,CONTROLLER://:9093');
     expect(fromJar.get('listeners')).toBe('PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093');
     expect(fromCompose.get('auto.create.topics.enable')).toBe('false');
+  });
+
+  it('offer the web UI only under the ui profile, reading the broker at the address it advertises', () => {
+    const ui = compose.services['kafka-ui'];
+    expect(ui.profiles).toEqual(['ui']); // `npm run broker -- up` starts the kafka service alone
+    // 127.0.0.1 is the broker only from the host's network
+    expect(ui.network_mode).toBe('host');
+    expect(service.environment.KAFKA_ADVERTISED_LISTENERS).toBe(
+      `PLAINTEXT://${ui.environment.KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS}`,
+    );
+    expect(ui.environment.SERVER_ADDRESS).toBe('127.0.0.1');
   });
 });
