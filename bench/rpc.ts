@@ -19,7 +19,8 @@ import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
-import { TOPICS, waitForTopicLeaders } from '../lib/kafka/topics';
+import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
 
 const { values: args } = parseArgs({

@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
-import { waitForTopicLeaders } from '../lib/kafka/topics';
+import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
 import { buildEvent, recordSize, toLambdaRecord, type EventSourceSettings } from 'serverless-offline-kafka';
 import { startOffline } from '../test/helpers/offline';
 

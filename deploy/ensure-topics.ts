@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { rootMessage, withDeadline } from '../lib/deadline';
 import { declaredTopics, ensureTopics } from '../lib/kafka/topics';
 import { runtime } from '../lib/runtime';
 
@@ -41,19 +42,6 @@ function sendResponse(url: string, body: CustomResourceResponse): Promise<void> 
   });
 }
 
-/** Run `work` within `ms`, or fail saying so: CloudFormation must get an answer before the function dies. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the MSK cluster did not answer within ${Math.round(ms / 1000)} s`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Create the declared topics on Create and Update; do nothing on Delete. Always answers CloudFormation,
  * with the reason when it fails, so a deploy fails fast instead of waiting for the resource timeout.
@@ -75,8 +63,9 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
       const { config, kafka, logger } = runtime();
       const topics = declaredTopics(config);
       const admin = kafka.admin();
-      const result = await within(
-        Math.max(5_000, context.getRemainingTimeInMillis() - 5_000),
+      // CloudFormation must get an answer before the function dies
+      const ms = Math.max(5_000, context.getRemainingTimeInMillis() - 5_000);
+      const result = await withDeadline(
         (async () => {
           await admin.connect();
           try {
@@ -85,6 +74,8 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
             await admin.disconnect();
           }
         })(),
+        ms,
+        () => new Error(`the MSK cluster did not answer within ${Math.round(ms / 1000)} s`),
       );
       logger.info(result, 'kafka topics ensured');
       answer = {
@@ -94,7 +85,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
       };
     }
   } catch (error) {
-    answer = { ...base, Status: 'FAILED', Reason: `creating the Kafka topics failed: ${(error as Error).message}` };
+    answer = { ...base, Status: 'FAILED', Reason: `creating the Kafka topics failed: ${rootMessage(error)}` };
   }
   await sendResponse(event.ResponseURL, answer);
 }

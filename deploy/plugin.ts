@@ -10,6 +10,7 @@
  * - adds the `ensure-topics` custom resource that creates the declared topics during the deploy.
  */
 import { settingsNeedingProvisionedMode } from 'serverless-offline-kafka';
+import { loadConfig, type Config } from '../lib/config';
 import { declaredTopics, topicName } from '../lib/kafka/topics';
 import { applyFunctionRoles, type KafkaUse, type Resource, type Template } from './iam';
 import { checkParams, type DeployParams } from './params';
@@ -24,6 +25,7 @@ interface FunctionDefinition {
   events?: unknown[];
   kafkaProduces?: string[];
   kafkaConsumes?: { topic: string; group: string }[];
+  environment?: Record<string, unknown>;
   [key: string]: unknown;
 }
 
@@ -135,6 +137,25 @@ export default class MskDeployPlugin {
     }
   }
 
+  /**
+   * The configuration a function reads on AWS (lib/config.ts), from the provider's and the function's
+   * environment as packaged: the same rules decide the topic names here as in the function.
+   */
+  #configOf(functionKey?: string): Config {
+    const { provider, functions } = this.#serverless.service;
+    const merged = { ...provider.environment, ...(functionKey ? functions[functionKey]?.environment : {}) };
+    // values CloudFormation resolves at deploy time (Ref, Fn::*) are not read here
+    const env = Object.fromEntries(
+      Object.entries(merged).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    try {
+      return loadConfig(env);
+    } catch (error) {
+      const where = functionKey ? `function "${functionKey}"` : 'provider.environment';
+      throw new this.#serverless.classes.Error(`${where}: ${(error as Error).message}`);
+    }
+  }
+
   /** The per-function roles, SCRAM on the mappings, and the topics custom resource. */
   completeTemplate(): void {
     const params = this.#params;
@@ -143,23 +164,17 @@ export default class MskDeployPlugin {
     const template = service.provider.compiledCloudFormationTemplate;
     const resources = template.Resources;
     const naming = this.#aws.naming;
-    const prefix = String(service.provider.environment?.KAFKA_TOPIC_PREFIX ?? '');
-    const replyTopic = String(service.provider.environment?.QUOTE_REPLY_TOPIC ?? 'quote-replies');
-    const topics = declaredTopics({ topicPrefix: prefix, quotes: { replyTopic } });
+    const topics = declaredTopics(this.#configOf());
 
-    const deadLetter = topics.find((t) => t.name === topicName({ topicPrefix: prefix }, 'dead-letter'))?.name;
     const keyOf = new Map(Object.keys(service.functions).map((key) => [naming.getLambdaLogicalId(key), key]));
     const useOf = (logicalId: string): KafkaUse => {
       const key = keyOf.get(logicalId);
       const fn = key ? service.functions[key] : undefined;
-      const triggered = Object.values(resources).some(
-        (r) =>
-          r.Type === 'AWS::Lambda::EventSourceMapping' &&
-          (r.Properties?.FunctionName as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0] === logicalId,
-      );
+      // a responder writes its replies to the topics its allow-list names (REPLY_TOPICS_ALLOWED), and nowhere else
+      const config = key ? this.#configOf(key) : undefined;
+      const replies = config ? config.requestReply.allowedReplyTopics.map((t) => topicName(config, t)) : [];
       return {
-        // Kafka-triggered functions dead-letter poison records (lib/kafka/event-handler.ts)
-        produces: [...(fn?.kafkaProduces ?? []), ...(triggered && deadLetter ? [deadLetter] : [])],
+        produces: [...(fn?.kafkaProduces ?? []), ...replies],
         consumes: fn?.kafkaConsumes ?? [],
         creates: key === ENSURE_TOPICS_FUNCTION ? topics.map((t) => t.name) : [],
       };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import TOPIC_NAMES from './kafka/topic-names.json';
 import { REPLY_PARTITION_FORMATS, type ReplyPartitionFormat } from './request-reply/protocol';
 
 export const AUTH_MODES = ['none', 'scram', 'iam'] as const;
@@ -90,9 +91,9 @@ const ENV_SCHEMA = z
           .filter(Boolean),
       ),
     /** POST /quotes: the topic its requests go to (another service's request topic, if it answers quotes) */
-    QUOTE_REQUEST_TOPIC: topic('quote-requests'),
+    QUOTE_REQUEST_TOPIC: topic(TOPIC_NAMES.quoteRequests),
     /** POST /quotes: the topic it reads replies from; created with the other topics */
-    QUOTE_REPLY_TOPIC: topic('quote-replies'),
+    QUOTE_REPLY_TOPIC: topic(TOPIC_NAMES.quoteReplies),
     /** POST /quotes: how kafka_replyPartition is written; `decimal` when a NestJS service answers (lib/request-reply/protocol.ts) */
     QUOTE_REPLY_PARTITION_FORMAT: z
       .enum(REPLY_PARTITION_FORMATS, { error: `must be one of ${REPLY_PARTITION_FORMATS.join(', ')}` })

@@ -79,3 +79,32 @@ export class BrokerUnavailableError extends AppError {
     this.name = 'BrokerUnavailableError';
   }
 }
+
+/**
+ * The JSON body of every error answer, over HTTP and in error replies over Kafka:
+ * `{ error: { code, message, details?, correlationId? } }` (correlationId: the HTTP caller's).
+ */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown; correlationId?: string };
+}
+
+/**
+ * The error body for `error` (an AppError or anything with a code and a message).
+ *
+ * @example
+ * errorBody(new ValidationError('the request body is empty'), 'c-1');
+ * // { error: { code: 'VALIDATION_FAILED', message: 'the request body is empty', correlationId: 'c-1' } }
+ */
+export function errorBody(
+  error: { code: string; message: string; details?: unknown },
+  correlationId?: string,
+): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details !== undefined ? { details: error.details } : {}),
+      ...(correlationId !== undefined ? { correlationId } : {}),
+    },
+  };
+}

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { BrokerError, down, up } from '../broker/broker';
 import { loadConfig } from '../lib/config';
-import { topicName } from '../lib/kafka/topics';
+import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
 import { createTopics } from './create-topics';
 
 const ROOT = resolve(__dirname, '..');
@@ -22,7 +22,7 @@ const ROOT = resolve(__dirname, '..');
 export function tryThis(env: NodeJS.ProcessEnv): string {
   const port = env.HTTP_PORT ?? '3000';
   const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
-  const events = topicName(config, 'order-events');
+  const events = topicName(config, TOPIC_NAMES.orderEvents);
   return [
     `serverless offline is starting on http://localhost:${port}. Once it prints "kafka: ready", try:`,
     '',

@@ -2,8 +2,9 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, errorBody } from '../errors';
 import type { Logger } from '../logger';
+import { parseJsonAs } from '../validation';
 
 export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & {
   body: TBody;
@@ -106,30 +107,19 @@ export function httpJsonBody<S extends z.ZodType>(options: {
     if (bytes.length > maxBytes) throw new PayloadTooLargeError(bytes.length, maxBytes);
     if (bytes.length === 0) throw new ValidationError('the request body is empty; send a JSON object');
     const text = utf8Text(bytes, raw, event.isBase64Encoded);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      // V8 ends most messages with `, "<the input>" is not valid JSON`: keep only the reason
-      const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '');
-      throw new ValidationError(`the request body is not valid JSON (${reason})`, undefined, error);
-    }
-    const parsed = options.schema.safeParse(json);
-    if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
-      throw new ValidationError(
-        `the request body is invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
-        details,
-      );
-    }
-    request.event.body = parsed.data;
+    request.event.body = parseJsonAs(
+      text,
+      options.schema,
+      'the request body',
+      (message, details, cause) => new ValidationError(message, details, cause),
+    );
     request.event.rawBodyBytes = bytes.length;
   };
   return { before: httpJsonBodyBefore };
 }
 
 /**
- * Every error becomes a JSON answer `{ error: { code, message, details?, correlationId } }`: an AppError
+ * Every error becomes a JSON answer (lib/errors.ts `errorBody`, with the correlationId): an AppError
  * with its own status, anything else a 500 whose details stay in the log. 503 carries Retry-After.
  */
 export function httpErrorHandler(options: {
@@ -152,18 +142,10 @@ export function httpErrorHandler(options: {
     }
     const headers: Record<string, string> = { ...(known ? error.headers : {}), [CORRELATION_HEADER]: correlationId };
     if (statusCode === 503) headers['retry-after'] = String(options.retryAfterSeconds ?? 1);
-    request.response = jsonResponse(
-      statusCode,
-      {
-        error: {
-          code: known ? error.code : 'INTERNAL_ERROR',
-          message: known ? error.message : 'an unexpected error happened; it was logged',
-          ...(known && error.details !== undefined ? { details: error.details } : {}),
-          correlationId,
-        },
-      },
-      headers,
-    );
+    const body = known
+      ? errorBody(error, correlationId)
+      : errorBody({ code: 'INTERNAL_ERROR', message: 'an unexpected error happened; it was logged' }, correlationId);
+    request.response = jsonResponse(statusCode, body, headers);
   };
   return { onError: httpErrorHandlerOnError };
 }

@@ -5,7 +5,7 @@ import { kafkaRecords, processKafkaBatch, type DecodedKafkaEvent, type KafkaBatc
 import { createDeadLetterSink } from './dead-letter';
 import { createEnvelope, derivedId, toMessage, type Envelope } from './envelope';
 import { parseJsonRecord, type KafkaEvent, type KafkaRecord } from './records';
-import { topicName } from './topics';
+import { TOPIC_NAMES, topicName } from './topics';
 
 /** What a record handler gets besides the parsed message: the record itself and the container's dependencies. */
 export type RecordContext = Runtime & { record: KafkaRecord };
@@ -38,7 +38,7 @@ export function kafkaEnvelopeHandler<S extends z.ZodType<Envelope>>(options: {
     const deps = runtime();
     const deadLetter = createDeadLetterSink({
       publisher: deps.publisher,
-      topic: topicName(deps.config, 'dead-letter'),
+      topic: topicName(deps.config, TOPIC_NAMES.deadLetter),
       consumer: options.consumer,
     });
     return processKafkaBatch(

@@ -1,7 +1,8 @@
 import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { AppError, ValidationError } from '../errors';
-import { HEADERS, type Envelope } from './envelope';
+import { parseJsonAs } from '../validation';
+import type { Envelope } from './envelope';
 
 /** The `eventSource` values AWS sends (../shared/docs/aws-kafka-event-source.md §1). */
 export const KAFKA_EVENT_SOURCES = { msk: 'aws:kafka', selfManaged: 'SelfManagedKafka' } as const;
@@ -97,10 +98,6 @@ export function decodeKafkaEvent(event: KafkaEvent): KafkaRecord[] {
   return records;
 }
 
-function issuesOf(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.join('.') || '(value)', message: i.message }));
-}
-
 /**
  * Parse a record's value as JSON and validate it against `schema`. Throws PoisonRecordError (not
  * retriable) when the value is not JSON or breaks the schema, listing every problem with its path.
@@ -109,30 +106,23 @@ function issuesOf(error: z.ZodError): { path: string; message: string }[] {
  * const order = parseJsonRecord(record, OrderSchema);
  */
 export function parseJsonRecord<S extends z.ZodType>(record: KafkaRecord, schema: S): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(record.value.toString('utf8'));
-  } catch (error) {
-    throw new PoisonRecordError(
-      `record ${record.partitionId}@${record.offset} is not JSON: ${(error as Error).message}`,
-      undefined,
-      error,
-    );
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const details = issuesOf(parsed.error);
-    throw new PoisonRecordError(
-      `record ${record.partitionId}@${record.offset} breaks the schema: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
-      details,
-    );
-  }
-  return parsed.data;
+  return parseJsonAs(
+    record.value.toString('utf8'),
+    schema,
+    `record ${record.partitionId}@${record.offset}`,
+    (message, details, cause) => new PoisonRecordError(message, details, cause),
+  );
 }
 
-/** The correlation id a record carries: its `correlation-id` header, when present. */
-export function correlationIdOfRecord(record: KafkaRecord): string | undefined {
-  return record.headers[HEADERS.correlationId];
+/**
+ * The raw bytes of a record's header: the last value when the name repeats, as Spring's `lastHeader`
+ * and as `KafkaRecord.headers` (text) has it.
+ */
+export function recordHeader(record: KafkaRecord, name: string): Buffer | undefined {
+  for (let i = record.rawHeaders.length - 1; i >= 0; i -= 1) {
+    if (record.rawHeaders[i]!.name === name) return record.rawHeaders[i]!.value;
+  }
+  return undefined;
 }
 
 export type { Envelope };

@@ -1,6 +1,13 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
 import type { Logger } from '../logger';
+import TOPIC_NAMES from './topic-names.json';
+
+/**
+ * The name of every topic the service declares, before KAFKA_TOPIC_PREFIX. Kept in a JSON file so
+ * serverless.yml reads the same names (`${file(./lib/kafka/topic-names.json)}` as `custom.topics`).
+ */
+export { TOPIC_NAMES };
 
 export interface TopicDeclaration {
   name: string;
@@ -16,25 +23,23 @@ export interface TopicDeclaration {
  */
 export const TOPICS = [
   // keyed by order id; 6 partitions so up to 6 queue workers process orders in parallel
-  { name: 'orders', partitions: 6, config: { 'retention.ms': String(7 * 24 * 3600 * 1000) } },
+  { name: TOPIC_NAMES.orders, partitions: 6, config: { 'retention.ms': String(7 * 24 * 3600 * 1000) } },
   // order.fulfilled / order.rejected from fulfil-order, keyed by order id; read by every fan-out listener
-  { name: 'order-events', partitions: 6, config: { 'retention.ms': String(7 * 24 * 3600 * 1000) } },
+  { name: TOPIC_NAMES.orderEvents, partitions: 6, config: { 'retention.ms': String(7 * 24 * 3600 * 1000) } },
   // what each fan-out listener did (docs/patterns.md), keyed by order id
-  { name: 'order-audit', partitions: 6 },
-  { name: 'customer-notifications', partitions: 6 },
-  { name: 'order-analytics', partitions: 6 },
+  { name: TOPIC_NAMES.orderAudit, partitions: 6 },
+  { name: TOPIC_NAMES.customerNotifications, partitions: 6 },
+  { name: TOPIC_NAMES.orderAnalytics, partitions: 6 },
   // poison records (not JSON, wrong schema) with the reason and the original record; kept 30 days to replay
-  { name: 'dead-letter', partitions: 1, config: { 'retention.ms': String(30 * 24 * 3600 * 1000) } },
+  { name: TOPIC_NAMES.deadLetter, partitions: 1, config: { 'retention.ms': String(30 * 24 * 3600 * 1000) } },
   // request-reply (docs/request-reply.md). Requests keyed by product id; 6 partitions = up to 6 price-quote
   // invocations in parallel. Nobody waits for a reply longer than 29 s, so an hour of retention is plenty.
-  { name: 'quote-requests', partitions: 6, config: { 'retention.ms': String(3600 * 1000) } },
+  { name: TOPIC_NAMES.quoteRequests, partitions: 6, config: { 'retention.ms': String(3600 * 1000) } },
   // each requester container reads ONE partition, picked at random at init. Any number of containers
   // works (those that share a partition drop each other's replies as unknown); 12 keeps sharing rare up
   // to about a dozen warm containers. More partitions: less wasted reading, no other change.
-  { name: 'quote-replies', partitions: 12, config: { 'retention.ms': String(3600 * 1000) } },
+  { name: TOPIC_NAMES.quoteReplies, partitions: 12, config: { 'retention.ms': String(3600 * 1000) } },
 ] as const satisfies readonly TopicDeclaration[];
-
-export type TopicName = (typeof TOPICS)[number]['name'];
 
 /**
  * The real name of a declared topic or consumer group: KAFKA_TOPIC_PREFIX + name. serverless.yml applies
@@ -59,7 +64,7 @@ export function topicName(config: { topicPrefix: string }, name: string): string
 export function declaredTopics(config: { topicPrefix: string; quotes: { replyTopic: string } }): TopicDeclaration[] {
   return TOPICS.map((t) => ({
     ...t,
-    name: topicName(config, t.name === 'quote-replies' ? config.quotes.replyTopic : t.name),
+    name: topicName(config, t.name === TOPIC_NAMES.quoteReplies ? config.quotes.replyTopic : t.name),
   }));
 }
 
@@ -107,6 +112,3 @@ export async function ensureTopics(
   }
   return { created: missing.map((t) => t.name), existing: existing.map((t) => t.name) };
 }
-
-// the tests and benchmarks wait for their own topics the same way
-export { waitForTopicLeaders };

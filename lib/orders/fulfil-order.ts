@@ -1,7 +1,7 @@
 import { publishChained } from '../kafka/event-handler';
 import type { Envelope } from '../kafka/envelope';
 import type { Publisher } from '../kafka/producer';
-import { topicName } from '../kafka/topics';
+import { TOPIC_NAMES, topicName } from '../kafka/topics';
 import {
   ORDER_FULFILLED,
   ORDER_REJECTED,
@@ -50,7 +50,7 @@ export async function fulfilOrder(
     currency: order.currency,
   };
   const target = {
-    topic: topicName(deps.config, 'order-events'),
+    topic: topicName(deps.config, TOPIC_NAMES.orderEvents),
     key: order.orderId,
     cause: event,
     step: FULFIL_ORDER,

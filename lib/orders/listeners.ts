@@ -2,7 +2,7 @@ import { publishChained } from '../kafka/event-handler';
 import type { Envelope } from '../kafka/envelope';
 import type { Publisher } from '../kafka/producer';
 import type { KafkaRecord } from '../kafka/records';
-import { topicName } from '../kafka/topics';
+import { TOPIC_NAMES, topicName } from '../kafka/topics';
 import { ORDER_FULFILLED, type OrderOutcomeEvent } from './events';
 
 /**
@@ -11,9 +11,9 @@ import { ORDER_FULFILLED, type OrderOutcomeEvent } from './events';
  * or a test sees who processed what. Output ids derive from the listener's name and the input's id.
  */
 export const LISTENERS = {
-  auditLog: { name: 'audit-log', topic: 'order-audit', type: 'audit.recorded' },
-  notifyCustomer: { name: 'notify-customer', topic: 'customer-notifications', type: 'customer.notified' },
-  updateAnalytics: { name: 'update-analytics', topic: 'order-analytics', type: 'analytics.recorded' },
+  auditLog: { name: 'audit-log', topic: TOPIC_NAMES.orderAudit, type: 'audit.recorded' },
+  notifyCustomer: { name: 'notify-customer', topic: TOPIC_NAMES.customerNotifications, type: 'customer.notified' },
+  updateAnalytics: { name: 'update-analytics', topic: TOPIC_NAMES.orderAnalytics, type: 'analytics.recorded' },
 } as const;
 
 type Deps = { publisher: Publisher; config: { topicPrefix: string }; record: KafkaRecord };

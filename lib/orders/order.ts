@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CurrencySchema } from '../money';
 
 /** An order as a client submits it to POST /orders. */
 export const OrderInputSchema = z
@@ -21,10 +22,7 @@ export const OrderInputSchema = z
       )
       .min(1)
       .max(100),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
-      .default('EUR'),
+    currency: CurrencySchema,
   })
   .strict();
 

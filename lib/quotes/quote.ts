@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CurrencySchema } from '../money';
 import { RequestRefusedError } from '../request-reply/errors';
 
 /** The body of `POST /quotes` and of a `quote-requests` record. */
@@ -7,10 +8,7 @@ export const QuoteRequestSchema = z
   .object({
     productId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, . _ -'),
     quantity: z.number().int().min(1),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
-      .default('EUR'),
+    currency: CurrencySchema,
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { decodeKafkaEvent, type KafkaEvent } from '../kafka/records';
 import { topicName } from '../kafka/topics';
 import { jsonResponse, type HttpResult } from '../http/middleware';
 import type { Config } from '../config';
+import type { ErrorBody } from '../errors';
 import { runtime, type Runtime } from '../runtime';
 import { BadReplyError, ReplyTimeoutError } from './errors';
 import { KAFKA_CORRELATION_HTTP_HEADER, judgeReply, lastHeader, type ReplyPartitionFormat } from './protocol';
@@ -79,8 +80,9 @@ export function replyToHttp(reply: Reply, correlationId?: string): HttpResult {
       ...(error !== undefined ? { responderError: error } : {}),
     });
   }
+  // the HTTP caller's correlation id on an error reply, as on every other error answer
   if (status >= 400 && correlationId && error && typeof error === 'object') {
-    body = { ...(body as object), error: { ...error, correlationId } };
+    body = { ...(body as object), error: { ...(error as ErrorBody['error']), correlationId } };
   }
   return jsonResponse(status, body, { [KAFKA_CORRELATION_HTTP_HEADER]: kafkaCorrelationId });
 }

@@ -43,11 +43,6 @@ export const KAFKA_CORRELATION_HTTP_HEADER = 'x-kafka-correlation-id';
 
 export const JSON_CONTENT_TYPE = 'application/json';
 
-/** The body of an error reply (and of the HTTP error the requester answers with). */
-export interface ErrorReplyBody {
-  error: { code: string; message: string; details?: unknown };
-}
-
 /**
  * How a requester writes `kafka_replyPartition`, i.e. what the responder reads: `int32`, 4 bytes big-endian
  * (Spring's `@SendTo` reads it as an int, this project's responder reads both), or `decimal`, the number as

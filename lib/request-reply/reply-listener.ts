@@ -6,6 +6,7 @@ import {
   type KafkaMessage,
   type PartitionAssigner,
 } from 'kafkajs';
+import { withDeadline } from '../deadline';
 import type { Logger } from '../logger';
 import { ReplyListenerUnavailableError } from './errors';
 import { encodeReplyPartition } from './protocol';
@@ -201,26 +202,14 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
   return {
     async start(timeoutMs) {
       if (stopped) throw new ReplyListenerUnavailableError('the requester was stopped');
-      const attempt = begin();
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          attempt,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () =>
-                reject(
-                  new ReplyListenerUnavailableError(
-                    `the reply listener was not positioned on "${replyTopic}" within ${timeoutMs} ms; the broker may be unreachable`,
-                  ),
-                ),
-              timeoutMs,
-            );
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await withDeadline(
+        begin(),
+        timeoutMs,
+        () =>
+          new ReplyListenerUnavailableError(
+            `the reply listener was not positioned on "${replyTopic}" within ${timeoutMs} ms; the broker may be unreachable`,
+          ),
+      );
     },
     partition: () => partition,
     joins: () => joins,

@@ -1,16 +1,10 @@
 import type { Message, TopicMessages } from 'kafkajs';
 import type { z } from 'zod';
-import { AppError, ValidationError } from '../errors';
-import type { KafkaRecord } from '../kafka/records';
+import { AppError, ValidationError, errorBody, type ErrorBody } from '../errors';
+import { recordHeader, type KafkaRecord } from '../kafka/records';
 import type { Logger } from '../logger';
-import {
-  FRAMEWORK_HEADERS,
-  JSON_CONTENT_TYPE,
-  RR_HEADERS,
-  decodeDeadline,
-  decodeReplyPartition,
-  type ErrorReplyBody,
-} from './protocol';
+import { parseJsonAs } from '../validation';
+import { FRAMEWORK_HEADERS, JSON_CONTENT_TYPE, RR_HEADERS, decodeDeadline, decodeReplyPartition } from './protocol';
 import type { RrTransport } from './transport';
 
 /** A request as the business handler sees it: the validated body plus where it came from. */
@@ -75,14 +69,6 @@ export interface Responder {
   stats(): ResponderStats;
 }
 
-function header(record: KafkaRecord, name: string): Buffer | undefined {
-  // the last value wins, as Spring's lastHeader
-  for (let i = record.rawHeaders.length - 1; i >= 0; i -= 1) {
-    if (record.rawHeaders[i]!.name === name) return record.rawHeaders[i]!.value;
-  }
-  return undefined;
-}
-
 /** Text form of a correlation id for logs: UTF-8 when printable (UUID strings), hex otherwise (Spring's 16 bytes). */
 function printable(id: Buffer): string {
   const text = id.toString('utf8');
@@ -94,18 +80,8 @@ const NEST_IS_DISPOSED = Buffer.alloc(1);
 
 /** `kafka_nest-err` of an error reply: its error object and status, as JSON (what a NestJS caller's observable errors with) */
 function nestError(status: number, body: unknown): string {
-  const error = (body as Partial<ErrorReplyBody> | null)?.error;
+  const error = (body as Partial<ErrorBody> | null)?.error;
   return JSON.stringify({ statusCode: status, ...(error && typeof error === 'object' ? error : {}) });
-}
-
-function errorBody(error: AppError): ErrorReplyBody {
-  return {
-    error: {
-      code: error.code,
-      message: error.message,
-      ...(error.details !== undefined ? { details: error.details } : {}),
-    },
-  };
 }
 
 /**
@@ -146,7 +122,7 @@ export function createResponder<S extends z.ZodType>(options: ResponderOptions<S
 
   /** the reply's partition, or null to let the producer choose (no partition header: Spring's "reply to the topic") */
   const replyPartitionOf = async (record: KafkaRecord, replyTopic: string): Promise<number | null | undefined> => {
-    const raw = header(record, RR_HEADERS.replyPartition);
+    const raw = recordHeader(record, RR_HEADERS.replyPartition);
     if (!raw) return null;
     const partition = decodeReplyPartition(raw);
     if (partition === undefined) return undefined;
@@ -158,22 +134,14 @@ export function createResponder<S extends z.ZodType>(options: ResponderOptions<S
 
   const answer = async (record: KafkaRecord, correlationId: Buffer): Promise<{ status: number; body: unknown }> => {
     try {
-      let json: unknown;
-      try {
-        json = JSON.parse(record.value.toString('utf8'));
-      } catch (error) {
-        throw new ValidationError(`the request body is not valid JSON: ${(error as Error).message}`);
-      }
-      const parsed = options.schema.safeParse(json);
-      if (!parsed.success) {
-        const details = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
-        throw new ValidationError(
-          `the request body is invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
-          details,
-        );
-      }
+      const body = parseJsonAs(
+        record.value.toString('utf8'),
+        options.schema,
+        'the request body',
+        (message, details, cause) => new ValidationError(message, details, cause),
+      );
       const result = await options.handle({
-        body: parsed.data,
+        body,
         correlationId: printable(correlationId),
         key: record.key,
         record,
@@ -193,14 +161,14 @@ export function createResponder<S extends z.ZodType>(options: ResponderOptions<S
       );
       return {
         status: 500,
-        body: { error: { code: 'RESPONDER_FAILED', message: 'the responder failed; the error was logged' } },
+        body: errorBody({ code: 'RESPONDER_FAILED', message: 'the responder failed; the error was logged' }),
       };
     }
   };
 
   const prepare = async (record: KafkaRecord): Promise<{ topic: string; message: Message } | undefined> => {
-    const correlationId = header(record, RR_HEADERS.correlationId);
-    const replyTopicBytes = header(record, RR_HEADERS.replyTopic);
+    const correlationId = recordHeader(record, RR_HEADERS.correlationId);
+    const replyTopicBytes = recordHeader(record, RR_HEADERS.replyTopic);
     if (!correlationId || correlationId.length === 0 || !replyTopicBytes || replyTopicBytes.length === 0) {
       skip('notRequest', record, 'record skipped: no correlation id or no reply topic, so it is not a request');
       return undefined;
@@ -214,7 +182,7 @@ export function createResponder<S extends z.ZodType>(options: ResponderOptions<S
       });
       return undefined;
     }
-    const deadline = decodeDeadline(header(record, RR_HEADERS.deadline));
+    const deadline = decodeDeadline(recordHeader(record, RR_HEADERS.deadline));
     if (deadline !== undefined && deadline < now()) {
       skip('expired', record, 'request skipped: its deadline passed, nobody waits for the reply', {
         kafkaCorrelationId: id,
@@ -227,7 +195,7 @@ export function createResponder<S extends z.ZodType>(options: ResponderOptions<S
       skip('badReplyPartition', record, 'request skipped: its reply partition is unreadable or does not exist', {
         replyTopic,
         kafkaCorrelationId: id,
-        replyPartition: header(record, RR_HEADERS.replyPartition)?.toString('hex'),
+        replyPartition: recordHeader(record, RR_HEADERS.replyPartition)?.toString('hex'),
       });
       return undefined;
     }

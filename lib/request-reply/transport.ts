@@ -1,5 +1,7 @@
 import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { rootMessage, withDeadline } from '../deadline';
 import { BrokerUnavailableError } from '../errors';
+import { connectOnce } from '../kafka/connect-once';
 import type { Logger } from '../logger';
 
 /** The Kafka side of request-reply: send records to several topics at once, and know a topic's partition count. */
@@ -15,45 +17,17 @@ export interface RrTransport {
   disconnect(): Promise<void>;
 }
 
-function connectOnce<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(create: () => T) {
-  let connecting: Promise<T> | undefined;
-  return {
-    get: (): Promise<T> =>
-      (connecting ??= (async () => {
-        const client = create();
-        try {
-          await client.connect();
-          return client;
-        } catch (error) {
-          // a broker that was down may come back: the next call tries again
-          connecting = undefined;
-          await client.disconnect().catch(() => undefined);
-          throw error;
-        }
-      })()),
-    async close() {
-      const client = await connecting?.catch(() => undefined);
-      connecting = undefined;
-      await client?.disconnect();
-    },
-  };
-}
-
-async function withDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new BrokerUnavailableError(`${what} did not complete within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
+/** `work` within `timeoutMs`, every failure a BrokerUnavailableError naming `what` and the innermost reason. */
+async function brokerWork<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   try {
-    return await Promise.race([work, deadline]);
+    return await withDeadline(
+      work,
+      timeoutMs,
+      () => new BrokerUnavailableError(`${what} did not complete within ${timeoutMs} ms`),
+    );
   } catch (error) {
     if (error instanceof BrokerUnavailableError) throw error;
-    throw new BrokerUnavailableError(`${what} failed: ${(error as Error).message}`, error);
-  } finally {
-    clearTimeout(timer);
+    throw new BrokerUnavailableError(`${what} failed: ${rootMessage(error)}`, error);
   }
 }
 
@@ -80,7 +54,7 @@ export function createRrTransport(kafka: Kafka, logger: Logger): RrTransport {
   return {
     async send(topicMessages, timeoutMs) {
       if (topicMessages.length === 0) return;
-      await withDeadline(
+      await brokerWork(
         producer.get().then((p) => p.sendBatch({ topicMessages, acks: -1 })),
         timeoutMs,
         'publishing to Kafka',

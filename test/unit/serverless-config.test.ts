@@ -1,26 +1,28 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { loadConfig } from '../../lib/config';
 import { TOPICS } from '../../lib/kafka/topics';
 
 const ROOT = resolve(__dirname, '..', '..');
 
 interface PrintedService {
-  provider: { runtime: string };
-  functions: Record<string, { handler: string; events?: Record<string, { topic?: string }>[] }>;
+  provider: { runtime: string; environment: Record<string, string> };
+  functions: Record<
+    string,
+    { handler: string; environment?: Record<string, string>; events?: Record<string, { topic?: string }>[] }
+  >;
 }
 
-/** The service as the framework resolves it (variables and all), read once. */
-const service: PrintedService = JSON.parse(
-  execFileSync(
-    process.execPath,
-    [resolve(ROOT, 'node_modules/serverless/bin/serverless.js'), 'print', '--format', 'json'],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
-    },
-  ),
-);
+/** The service as the framework resolves it (variables and all) in `env`. */
+const print = (env: NodeJS.ProcessEnv): PrintedService =>
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      [resolve(ROOT, 'node_modules/serverless/bin/serverless.js'), 'print', '--format', 'json'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...env, SLS_TELEMETRY_DISABLED: '1' } },
+    ),
+  );
+const service = print(process.env);
 
 describe('serverless.yml', () => {
   it('runs every function on nodejs22.x', () => {
@@ -39,5 +41,29 @@ describe('serverless.yml', () => {
     for (const [name, fn] of Object.entries(service.functions)) {
       expect(fn.handler).toBe(`functions/${name}/handler.handler`);
     }
+  });
+
+  it("falls back to lib/config.ts's own defaults when the environment sets nothing", () => {
+    // the service as a user with a clean shell gets it: none of the configuration's variables set
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !/^(KAFKA_|QUOTE_|REPLY_|PUBLISH_|LOG_LEVEL|MAX_BODY)/.test(name)),
+    );
+    const printed = print(clean);
+    // what serverless.yml sets on purpose, not as a fallback: the client id and the responder's allow-list
+    const {
+      KAFKA_CLIENT_ID,
+      REPLY_TOPICS_ALLOWED: _allowed,
+      ...fallbacks
+    } = Object.assign(
+      {},
+      printed.provider.environment,
+      ...Object.values(printed.functions).map((fn) => fn.environment ?? {}),
+    ) as Record<string, string>;
+    expect(KAFKA_CLIENT_ID).toBe('kafka-serverless-local');
+    expect(fallbacks.KAFKA_BROKERS).toBe('127.0.0.1:9092');
+    expect(loadConfig(fallbacks)).toEqual(loadConfig({ KAFKA_BROKERS: fallbacks.KAFKA_BROKERS }));
+    expect(Object.keys(fallbacks)).toEqual(
+      expect.arrayContaining(['REPLY_TIMEOUT_MS', 'PUBLISH_TIMEOUT_MS', 'QUOTE_REPLY_PARTITION_FORMAT', 'LOG_LEVEL']),
+    );
   });
 });

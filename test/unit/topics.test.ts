@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
-import { TOPICS, declaredTopics, waitForTopicLeaders } from '../../lib/kafka/topics';
+import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { TOPICS, declaredTopics } from '../../lib/kafka/topics';
 
 /** An admin whose metadata answers come from `answers`, one per call (the last one repeats). */
 function adminAnswering(answers: Array<Error | Array<{ name: string; leaders: number[] }>>) {

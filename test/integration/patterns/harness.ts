@@ -3,7 +3,8 @@ import type { Consumer } from 'kafkajs';
 import type { KafkaBatchResponse } from '../../../lib/kafka/batch';
 import type { Envelope } from '../../../lib/kafka/envelope';
 import type { KafkaEvent } from '../../../lib/kafka/records';
-import { TOPICS, waitForTopicLeaders } from '../../../lib/kafka/topics';
+import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { TOPICS } from '../../../lib/kafka/topics';
 import { toMskEvent } from '../../helpers/msk-event';
 import {
   BROKERS,

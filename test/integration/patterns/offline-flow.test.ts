@@ -161,10 +161,10 @@ describe('orders flow through serverless offline', () => {
       record: { topic: string; partition: number; offset: number; key: string; value: string };
     }>(env.topic('dead-letter'), 2);
     const byKey = new Map(dead.map((d) => [Buffer.from(d.payload.record.key, 'base64').toString(), d]));
-    expect(byKey.get('poison-1')!.payload.reason.message).toMatch(/is not JSON/);
+    expect(byKey.get('poison-1')!.payload.reason.message).toMatch(/is not valid JSON/);
     expect(Buffer.from(byKey.get('poison-1')!.payload.record.value, 'base64').toString()).toBe('this is not JSON {');
     expect(byKey.get('poison-1')!.correlationId).toBe('corr-poison-1');
-    expect(byKey.get('poison-2')!.payload.reason.message).toMatch(/breaks the schema: .*payload\.customerId/);
+    expect(byKey.get('poison-2')!.payload.reason.message).toMatch(/is invalid: .*payload\.customerId/);
     expect(byKey.get('poison-2')!.payload.consumer).toBe('fulfil-order');
     expect(String(byKey.get('poison-2')!._record.headers['original-topic'])).toBe(env.topic('orders'));
     const events = await readEnvelopes<{ orderId: string }>(

@@ -39,7 +39,7 @@ export interface Packaged {
 export function packageStage(
   stage: string,
   params?: string,
-  options: { serviceDir?: string; config?: string } = {},
+  options: { serviceDir?: string; config?: string; env?: Record<string, string> } = {},
 ): Packaged {
   const serviceDir = options.serviceDir ?? ROOT;
   const paramsFile = join(ROOT, 'deploy', `params.${stage}.yml`);
@@ -53,7 +53,7 @@ export function packageStage(
       cwd: serviceDir,
       encoding: 'utf8',
       timeout: 240_000,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder },
+      env: { ...process.env, ...options.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder },
     });
     const templateFile = join(out, 'cloudformation-template-update-stack.json');
     const stateFile = join(out, 'serverless-state.json');

@@ -129,8 +129,7 @@ describe('npm run package:aws (the example AWS stage)', () => {
     }
   });
 
-  it('lets a function write only the topics it declares (and the dead-letter topic when Kafka-triggered)', () => {
-    const triggered = new Set(mskEvents().map((e) => e.key));
+  it('lets a function write only the topics it declares, its failure destination and, for a responder, its reply topics', () => {
     for (const [key, fn] of Object.entries(pkg.service!.functions)) {
       if (key === 'ensure-topics') continue;
       const declared = (fn as { kafkaProduces?: string[] }).kafkaProduces ?? [];
@@ -138,7 +137,8 @@ describe('npm run package:aws (the example AWS stage)', () => {
         .map((e) => e.msk?.onFailureDestination)
         .filter((d): d is string => typeof d === 'string' && d.startsWith('kafka://'))
         .map((d) => d.slice('kafka://'.length));
-      const expected = [...declared, ...destinations, ...(triggered.has(key) ? ['dead-letter'] : [])];
+      const replies = key === 'price-quote' ? ['quote-replies'] : [];
+      const expected = [...declared, ...destinations, ...replies];
       const id = functionLogicalId(key);
       expect({ key, writes: allowed(id, 'kafka-cluster:WriteData') }).toEqual({
         key,
@@ -172,6 +172,43 @@ describe('npm run package:aws (the example AWS stage)', () => {
     );
     expect(written.length).toBeGreaterThan(0);
     expect(written.filter((t) => !declared.has(t))).toEqual([]);
+  });
+});
+
+describe('package with QUOTE_REPLY_TOPIC set', () => {
+  let custom: Packaged;
+
+  beforeAll(() => {
+    custom = packageStage('example', undefined, { env: { QUOTE_REPLY_TOPIC: 'quotes.replies' } });
+    if (custom.status !== 0) throw new Error(`serverless package failed:\n${custom.output}`);
+  }, 300_000);
+
+  afterAll(() => custom?.cleanup());
+
+  const allowedIn = (id: string, action: string) => {
+    const saved = resources;
+    resources = custom.template!.Resources;
+    try {
+      return allowed(id, action);
+    } finally {
+      resources = saved;
+    }
+  };
+
+  it('lets price-quote write its replies to that topic and to nothing else', () => {
+    expect(allowedIn(functionLogicalId('price-quote'), 'kafka-cluster:WriteData')).toEqual([
+      arns.topic('quotes.replies'),
+    ]);
+  });
+
+  it('lets POST /quotes read replies from that topic, and creates it during the deploy', () => {
+    expect(allowedIn(functionLogicalId('quote'), 'kafka-cluster:ReadData')).toEqual([arns.topic('quotes.replies')]);
+    expect(allowedIn('EnsureDashtopicsLambdaFunction', 'kafka-cluster:CreateTopic')).toContain(
+      arns.topic('quotes.replies'),
+    );
+    expect(allowedIn('EnsureDashtopicsLambdaFunction', 'kafka-cluster:CreateTopic')).not.toContain(
+      arns.topic('quote-replies'),
+    );
   });
 });
 

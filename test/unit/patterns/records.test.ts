@@ -101,7 +101,9 @@ describe('parseJsonRecord', () => {
     expect(error).toBeInstanceOf(PoisonRecordError);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as PoisonRecordError).retriable).toBe(false);
-    expect((error as Error).message).toMatch(/^record orders-0@41 is not JSON/);
+    expect((error as Error).message).toMatch(/^record orders-0@41 is not valid JSON \(/);
+    // the reason, without V8's echo of the value
+    expect((error as Error).message).not.toMatch(/is not valid JSON\)?$/s);
   });
 
   it('lists every schema problem with its path', () => {
@@ -117,7 +119,7 @@ describe('parseJsonRecord', () => {
       { path: 'id', message: expect.any(String) },
       { path: 'count', message: expect.any(String) },
     ]);
-    expect(error.message).toMatch(/breaks the schema: id: .*; count: /);
+    expect(error.message).toMatch(/^record orders-0@40 is invalid: id: .*; count: /);
   });
 });
 
