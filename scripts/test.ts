@@ -49,6 +49,8 @@ async function main(): Promise<number> {
       ['typecheck serverless-offline-kafka', bin('tsc'), ['--noEmit', '-p', resolve(ROOT, 'lib', 'offline')]],
       ['lint', bin('eslint'), ['.']],
       ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
+      // the architecture's import rules (.dependency-cruiser.cjs), known violations tolerated, new ones not
+      ['dependency rules', 'npm', ['run', '--silent', 'depcruise']],
       ['jest', bin('jest'), ['--json', `--outputFile=${JEST_RESULTS}`, ...jestArgs]],
     ];
     for (const [name, command, args] of steps) if (!step(name, command, args, env)) failed.push(name);
