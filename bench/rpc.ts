@@ -20,6 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
 import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { brokersOf } from '../broker/address';
 import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
 
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
 });
 const REQUESTS = Number(args.requests);
 const LEVELS = args.levels.split(',').map(Number);
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const BROKERS = brokersOf().split(',');
 const kafka = new Kafka({ clientId: 'bench-rpc', brokers: BROKERS, logLevel: logLevel.NOTHING });
 const say = (line: string) => console.error(line);
 

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, c
 import { createHash } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
+import { brokersOf } from './address';
 
 export const KAFKA_VERSION = '4.1.2';
 /** Fixed so a data folder formatted once keeps working across restarts (same as docker-compose.yml). */
@@ -50,7 +51,7 @@ const defaultSay: Say = (line) => process.stderr.write(`[broker] ${line}\n`);
 
 /** The first address of KAFKA_BROKERS (default 127.0.0.1:9092): where the local broker listens. */
 export function brokerAddress(env: NodeJS.ProcessEnv = process.env): { host: string; port: number; address: string } {
-  const first = (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0]!.trim();
+  const first = brokersOf(env).split(',')[0]!.trim();
   const match = /^(.+):(\d{1,5})$/.exec(first);
   if (!match) throw new BrokerError(`KAFKA_BROKERS must be host:port[,host:port…], got "${env.KAFKA_BROKERS}"`);
   return { host: match[1]!, port: Number(match[2]), address: first };

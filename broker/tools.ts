@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { brokersOf } from './address';
 import { BrokerError, brokerAddress, ensureJars, paths, startedMode } from './broker';
 
 /** `kafka-<name>.sh` → its main class, as in the scripts of the Kafka 4.1 distribution's bin/ folder. */
@@ -65,7 +66,7 @@ export function kafkaToolCommand(
       ],
     };
   }
-  const bootstrap = given ? [] : ['--bootstrap-server', env.KAFKA_BROKERS ?? '127.0.0.1:9092'];
+  const bootstrap = given ? [] : ['--bootstrap-server', brokersOf(env)];
   return {
     command: 'java',
     args: [

@@ -3,26 +3,28 @@
  * which VPC. Checked before anything is packaged, every problem named at once.
  */
 import { z } from 'zod';
+import { AWS_REGION, AWS_REGION_HINT, MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT, SECRET_ARN } from '../lib/aws-patterns';
 
 export const DEPLOY_AUTH_MODES = ['iam', 'scram'] as const;
 
-// arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>
-const CLUSTER_ARN = /^arn:(aws[a-z-]*):kafka:([a-z0-9-]+):(\d{12}):cluster\/([A-Za-z0-9-]+)\/([A-Za-z0-9-]+)$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:AmazonMSK_.+$/;
+// MSK reads SCRAM secrets only under names that start with AmazonMSK_
+const MSK_SECRET_NAME = /^AmazonMSK_/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 
 const PARAMS_SCHEMA = z
   .object({
     region: z
       .string({ error: 'is required: the AWS region of the stage, e.g. eu-west-1' })
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-1'),
+      .regex(AWS_REGION, AWS_REGION_HINT),
     mskClusterArn: z
       .string({ error: 'is required: the ARN of the MSK cluster' })
-      .regex(CLUSTER_ARN, 'must be an MSK cluster ARN, arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>'),
+      .regex(MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT),
     auth: z.enum(DEPLOY_AUTH_MODES, { error: `must be one of ${DEPLOY_AUTH_MODES.join(', ')}` }).default('iam'),
     saslScramSecretArn: z
       .string()
-      .regex(SECRET_ARN, 'must be a Secrets Manager secret ARN whose name starts with AmazonMSK_ (MSK requires it)')
+      .refine((arn) => MSK_SECRET_NAME.test(SECRET_ARN.exec(arn)?.[1] ?? ''), {
+        message: 'must be a Secrets Manager secret ARN whose name starts with AmazonMSK_ (MSK requires it)',
+      })
       .optional(),
     saslScramKmsKeyArn: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN').optional(),
     subnetIds: z
@@ -50,7 +52,7 @@ export interface ClusterParts {
 }
 
 export function clusterParts(arn: string): ClusterParts {
-  const m = CLUSTER_ARN.exec(arn);
+  const m = MSK_CLUSTER_ARN.exec(arn);
   if (!m) throw new Error(`not an MSK cluster ARN: ${arn}`);
   return { partition: m[1]!, region: m[2]!, account: m[3]!, name: m[4]!, uuid: m[5]! };
 }

@@ -1,7 +1,15 @@
 import { z } from 'zod';
+import { AWS_REGION, AWS_REGION_HINT, MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT, SECRET_ARN } from './aws-patterns';
 import { ConfigError } from './errors';
 import TOPIC_NAMES from './kafka/topic-names.json';
-import { REPLY_PARTITION_FORMATS, type ReplyPartitionFormat } from './request-reply/protocol';
+
+/**
+ * How a requester writes `kafka_replyPartition`, i.e. what the responder reads: `int32`, 4 bytes big-endian
+ * (Spring's `@SendTo` reads it as an int, this project's responder reads both), or `decimal`, the number as
+ * text (NestJS's `ServerKafka` does `parseFloat` on it, and cannot read 4 raw bytes).
+ */
+export const REPLY_PARTITION_FORMATS = ['int32', 'decimal'] as const;
+export type ReplyPartitionFormat = (typeof REPLY_PARTITION_FORMATS)[number];
 
 export const AUTH_MODES = ['none', 'scram', 'iam'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -9,9 +17,6 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
-// arn:aws:kafka:eu-west-1:123456789012:cluster/<name>/<uuid> (also aws-cn, aws-us-gov partitions)
-const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:([a-z0-9-]+):\d{12}:cluster\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
 const intMs = (fallback: number, min: number, max: number) =>
   z
@@ -52,15 +57,9 @@ const ENV_SCHEMA = z
       })
       .optional(),
     /** on AWS: the MSK cluster whose bootstrap brokers are discovered at cold start (lib/kafka/msk.ts) */
-    MSK_CLUSTER_ARN: z
-      .string()
-      .regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN, arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>')
-      .optional(),
+    MSK_CLUSTER_ARN: z.string().regex(MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT).optional(),
     /** set by Lambda; signs MSK IAM tokens when the region cannot be read from MSK_CLUSTER_ARN */
-    AWS_REGION: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-1')
-      .optional(),
+    AWS_REGION: z.string().regex(AWS_REGION, AWS_REGION_HINT).optional(),
     /** SCRAM credentials in Secrets Manager ({"username","password"}), MSK's way; instead of KAFKA_SASL_USERNAME/PASSWORD */
     KAFKA_SASL_SECRET_ARN: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
     /** a PEM file of CA certificates to trust for TLS (self-managed brokers); MSK's certificates need none */
@@ -193,7 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           ? { username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! }
           : undefined,
       mskClusterArn: e.MSK_CLUSTER_ARN,
-      region: (e.MSK_CLUSTER_ARN && MSK_CLUSTER_ARN.exec(e.MSK_CLUSTER_ARN)?.[1]) || e.AWS_REGION,
+      region: (e.MSK_CLUSTER_ARN && MSK_CLUSTER_ARN.exec(e.MSK_CLUSTER_ARN)?.[2]) || e.AWS_REGION,
       saslSecretArn: e.KAFKA_AUTH === 'scram' ? e.KAFKA_SASL_SECRET_ARN : undefined,
       sslCaFile: e.KAFKA_SSL_CA_FILE,
       connectionTimeoutMs: e.KAFKA_CONNECTION_TIMEOUT_MS,

@@ -1,12 +1,16 @@
 /**
  * npm run consume -- <topic> [--from-beginning] [--max N] [--timeout SECONDS]
- * A console consumer for the local broker (the jar broker has no Kafka CLI tools): prints one JSON line
- * per record with partition, offset, key, headers and value. Reads with a throw-away group and commits
- * nothing, so it never disturbs the functions' consumer groups.
+ * Prints one JSON line per record with partition, offset, key, headers and value (Kafka's own
+ * console consumer is there too: `npm run kafka -- console-consumer`). Connects like the functions do
+ * (KAFKA_BROKERS and the KAFKA_AUTH / TLS settings of lib/config.ts), reads with a throw-away group and
+ * commits nothing, so it never disturbs the functions' consumer groups.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { brokersOf } from '../broker/address';
+import { loadConfig } from '../lib/config';
+import { createKafka } from '../lib/kafka/client';
+import { createLogger } from '../lib/logger';
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -20,8 +24,9 @@ async function main(): Promise<void> {
   const [topic] = positionals;
   if (!topic) throw new Error('usage: npm run consume -- <topic> [--from-beginning] [--max N] [--timeout SECONDS]');
   const max = values.max ? Number(values.max) : Infinity;
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-  const kafka = new Kafka({ clientId: 'console-consumer', brokers, logLevel: logLevel.ERROR });
+  const config = loadConfig({ ...process.env, KAFKA_BROKERS: brokersOf() });
+  const kafka = createKafka(config, createLogger({ level: 'error' }), { clientId: 'console-consumer' });
+  const brokers = config.kafka.brokers;
   const consumer = kafka.consumer({ groupId: `console-consumer-${randomUUID()}` });
   let seen = 0;
   let finish: () => void = () => undefined;

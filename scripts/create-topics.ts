@@ -2,13 +2,14 @@
  * npm run topics — create every topic declared in lib/kafka/topics.ts that does not exist yet on the
  * broker at KAFKA_BROKERS (with KAFKA_TOPIC_PREFIX in front of each name). Idempotent; `npm start` runs it before serverless offline.
  */
+import { brokersOf } from '../broker/address';
 import { loadConfig } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
 import { declaredTopics, ensureTopics } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
 
 export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
+  const config = loadConfig({ ...env, KAFKA_BROKERS: brokersOf(env) });
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const admin = createKafka(config, logger).admin();
   await admin.connect();

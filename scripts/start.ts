@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
+import { brokersOf } from '../broker/address';
 import { BrokerError, down, up } from '../broker/broker';
 import { loadConfig } from '../lib/config';
 import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
@@ -21,7 +22,7 @@ const ROOT = resolve(__dirname, '..');
 /** What to try once serverless offline is up: both examples, and where to see what they did in Kafka. */
 export function tryThis(env: NodeJS.ProcessEnv): string {
   const port = env.HTTP_PORT ?? '3000';
-  const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
+  const config = loadConfig({ ...env, KAFKA_BROKERS: brokersOf(env) });
   const events = topicName(config, TOPIC_NAMES.orderEvents);
   return [
     `serverless offline is starting on http://localhost:${port}. Once it prints "kafka: ready", try:`,

@@ -15,7 +15,8 @@ export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & 
 };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-const CORRELATION_HEADER = 'x-correlation-id';
+/** The HTTP header carrying the caller's correlation id, echoed on every answer and passed on to Kafka. */
+export const CORRELATION_HEADER = 'x-correlation-id';
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function header(event: { headers?: Record<string, string | undefined> }, name: string): string | undefined {

@@ -4,7 +4,7 @@ import { AppError, ValidationError } from '../errors';
 import { parseJsonAs } from '../validation';
 import type { Envelope } from './envelope';
 
-/** The `eventSource` values AWS sends (../shared/docs/aws-kafka-event-source.md §1). */
+/** The `eventSource` values AWS sends (https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html, with-kafka.html). */
 export const KAFKA_EVENT_SOURCES = { msk: 'aws:kafka', selfManaged: 'SelfManagedKafka' } as const;
 
 /** An MSK or self-managed Kafka event as Lambda delivers it. */

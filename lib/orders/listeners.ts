@@ -18,60 +18,49 @@ export const LISTENERS = {
 
 type Deps = { publisher: Publisher; config: { topicPrefix: string }; record: KafkaRecord };
 
-/** audit-log: an append-only trail of every order outcome, with where it was read from. */
-export function recordAudit(event: OrderOutcomeEvent, deps: Deps): Promise<Envelope> {
-  const l = LISTENERS.auditLog;
+/** Publish what listener `l` did about `event` to its own topic, keyed by order id, chained to the event. */
+function publishOutcome(
+  l: (typeof LISTENERS)[keyof typeof LISTENERS],
+  event: OrderOutcomeEvent,
+  deps: Deps,
+  payload: Record<string, unknown>,
+): Promise<Envelope> {
   return publishChained(deps, {
     topic: topicName(deps.config, l.topic),
     key: event.payload.orderId,
     cause: event,
     step: l.name,
     type: l.type,
-    payload: {
-      listener: l.name,
-      orderId: event.payload.orderId,
-      eventId: event.id,
-      eventType: event.type,
-      source: { topic: deps.record.topic, partition: deps.record.partition, offset: deps.record.offset },
-    },
+    payload: { listener: l.name, orderId: event.payload.orderId, ...payload },
+  });
+}
+
+/** audit-log: an append-only trail of every order outcome, with where it was read from. */
+export function recordAudit(event: OrderOutcomeEvent, deps: Deps): Promise<Envelope> {
+  return publishOutcome(LISTENERS.auditLog, event, deps, {
+    eventId: event.id,
+    eventType: event.type,
+    source: { topic: deps.record.topic, partition: deps.record.partition, offset: deps.record.offset },
   });
 }
 
 /** notify-customer: the message the customer is sent (the sending itself is out of scope: it is published). */
 export function notifyCustomer(event: OrderOutcomeEvent, deps: Deps): Promise<Envelope> {
-  const l = LISTENERS.notifyCustomer;
   const { orderId, customerId } = event.payload;
   const text =
     event.type === ORDER_FULFILLED
       ? `Your order ${orderId} is on its way.`
       : `We could not fulfil your order ${orderId}: ${event.payload.reason}.`;
-  return publishChained(deps, {
-    topic: topicName(deps.config, l.topic),
-    key: orderId,
-    cause: event,
-    step: l.name,
-    type: l.type,
-    payload: { listener: l.name, orderId, customerId, channel: 'email', text },
-  });
+  return publishOutcome(LISTENERS.notifyCustomer, event, deps, { customerId, channel: 'email', text });
 }
 
 /** update-analytics: one fact per order outcome (revenue counts only fulfilled orders). */
 export function updateAnalytics(event: OrderOutcomeEvent, deps: Deps): Promise<Envelope> {
-  const l = LISTENERS.updateAnalytics;
   const fulfilled = event.type === ORDER_FULFILLED;
-  return publishChained(deps, {
-    topic: topicName(deps.config, l.topic),
-    key: event.payload.orderId,
-    cause: event,
-    step: l.name,
-    type: l.type,
-    payload: {
-      listener: l.name,
-      orderId: event.payload.orderId,
-      customerId: event.payload.customerId,
-      outcome: fulfilled ? 'fulfilled' : 'rejected',
-      revenueCents: fulfilled ? event.payload.totalCents : 0,
-      currency: event.payload.currency,
-    },
+  return publishOutcome(LISTENERS.updateAnalytics, event, deps, {
+    customerId: event.payload.customerId,
+    outcome: fulfilled ? 'fulfilled' : 'rejected',
+    revenueCents: fulfilled ? event.payload.totalCents : 0,
+    currency: event.payload.currency,
   });
 }

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { decodeKafkaEvent, type KafkaEvent } from '../kafka/records';
 import { topicName } from '../kafka/topics';
-import { jsonResponse, type HttpResult } from '../http/middleware';
+import { CORRELATION_HEADER, jsonResponse, type HttpResult } from '../http/middleware';
 import type { Config } from '../config';
 import type { ErrorBody } from '../errors';
 import { runtime, type Runtime } from '../runtime';
@@ -152,7 +152,7 @@ export function httpRequestReply(
         value: input.value,
         key: input.key,
         timeoutMs: budget,
-        headers: input.correlationId ? { 'x-correlation-id': input.correlationId } : undefined,
+        headers: input.correlationId ? { [CORRELATION_HEADER]: input.correlationId } : undefined,
       });
       return replyToHttp(reply, input.correlationId);
     },

@@ -1,5 +1,7 @@
+import { REPLY_PARTITION_FORMATS, type ReplyPartitionFormat } from '../config';
+
 /**
- * The request-reply wire protocol (../shared/docs/request-reply.md): header names and how their values
+ * The request-reply wire protocol (docs/request-reply.md): header names and how their values
  * are written and read. Header names are Spring's `KafkaHeaders` and NestJS's, so a Spring
  * `ReplyingKafkaTemplate` or a NestJS `ClientKafka` can talk to a responder built here.
  */
@@ -43,13 +45,7 @@ export const KAFKA_CORRELATION_HTTP_HEADER = 'x-kafka-correlation-id';
 
 export const JSON_CONTENT_TYPE = 'application/json';
 
-/**
- * How a requester writes `kafka_replyPartition`, i.e. what the responder reads: `int32`, 4 bytes big-endian
- * (Spring's `@SendTo` reads it as an int, this project's responder reads both), or `decimal`, the number as
- * text (NestJS's `ServerKafka` does `parseFloat` on it, and cannot read 4 raw bytes).
- */
-export const REPLY_PARTITION_FORMATS = ['int32', 'decimal'] as const;
-export type ReplyPartitionFormat = (typeof REPLY_PARTITION_FORMATS)[number];
+export { REPLY_PARTITION_FORMATS, type ReplyPartitionFormat };
 
 /** The reply partition as a requester writes it: 4-byte big-endian int32 by default, as Spring does. */
 export function encodeReplyPartition(partition: number, format: ReplyPartitionFormat = 'int32'): Buffer {

@@ -8,7 +8,7 @@
  * after every check, whether or not a request is waiting; unthrottled, that delay is negative, so each
  * connection wakes its thread about 1,000 times a second for nothing (tulios/kafkajs#1556 and #1704; the
  * fixes #1667 and #1768 were never released). Under `serverless offline` every warm function instance
- * has its own producer and consumer connections: 22 idle instances kept 0.6 of this 2-core machine's
+ * has its own producer and consumer connections: 22 idle instances kept 0.6 of a 2-core machine's
  * CPU busy, and under load the spinning starved the work itself.
  *
  * The fix skips the timer when nothing is pending and the queue is not throttled, which is what the

@@ -7,7 +7,7 @@ import { QuoteRequestSchema, priceQuote } from '../../../lib/quotes/quote';
 import { BadReplyError } from '../../../lib/request-reply/errors';
 import { replyToHttp } from '../../../lib/request-reply/lambda';
 import { RR_HEADERS, encodeReplyPartition } from '../../../lib/request-reply/protocol';
-import { createResponder } from '../../../lib/request-reply/responder';
+import { createResponder, replyWith } from '../../../lib/request-reply/responder';
 
 const signed = (bytes: Buffer) => [...bytes].map((b) => (b > 127 ? b - 256 : b));
 
@@ -32,12 +32,12 @@ function mskEvent(records: { value: unknown; headers: Record<string, Buffer | st
   } as KafkaEvent;
 }
 
-function setup(options: { failSend?: boolean } = {}) {
+function setup(options: { failSend?: boolean; handle?: Parameters<typeof createResponder>[0]['handle'] } = {}) {
   const sends: TopicMessages[][] = [];
   const responder = createResponder({
     name: 'price-quote',
     schema: QuoteRequestSchema,
-    handle: async ({ body }) => priceQuote(body),
+    handle: options.handle ?? (async ({ body }) => priceQuote(body)),
     allowedReplyTopics: ['quote-replies', 'other-replies'],
     transport: {
       send: async (topicMessages) => {
@@ -63,6 +63,17 @@ const request = (value: unknown, replyTopic = 'quote-replies', extra: Record<str
 });
 
 describe('responder helper', () => {
+  test('replyWith answers with the status the handler chose', async () => {
+    const { responder, sends } = setup({
+      handle: async ({ body }) => replyWith(201, { created: (body as { productId: string }).productId }),
+    });
+    await responder.handleRecords(decodeKafkaEvent(mskEvent([request({ productId: 'a', quantity: 1 })])));
+    const [reply] = sends[0]!.flatMap((t) => t.messages);
+    expect(String(reply!.headers![RR_HEADERS.replyStatus])).toBe('201');
+    expect(JSON.parse(String(reply!.value))).toEqual({ created: 'a' });
+    expect(responder.stats()).toMatchObject({ replied: 1, errorReplies: 0 });
+  });
+
   test('sends every reply of a batch in one produce call, to each requester’s topic and partition', async () => {
     const { responder, sends } = setup();
     const event = mskEvent([
