@@ -1,4 +1,4 @@
-import { kafkaEnvelopeHandler } from '../../lib/kafka/event-handler';
+import { kafkaEnvelopeHandler } from '../../lib/handlers';
 import { OrderOutcomeEventSchema } from '../../lib/orders/events';
 import { LISTENERS, recordAudit } from '../../lib/orders/listeners';
 
@@ -7,7 +7,5 @@ export const handler = kafkaEnvelopeHandler({
   consumer: LISTENERS.auditLog.name,
   schema: OrderOutcomeEventSchema,
   reportBatchItemFailures: true,
-  recordHandler: async (event, deps) => {
-    await recordAudit(event, deps);
-  },
+  recordHandler: (event, deps) => recordAudit(event, deps),
 });

@@ -1,4 +1,4 @@
-import { kafkaEnvelopeHandler } from '../../lib/kafka/event-handler';
+import { kafkaEnvelopeHandler } from '../../lib/handlers';
 import { OrderPlacedEventSchema } from '../../lib/orders/events';
 import { FULFIL_ORDER, fulfilOrder } from '../../lib/orders/fulfil-order';
 
@@ -7,7 +7,5 @@ export const handler = kafkaEnvelopeHandler({
   consumer: FULFIL_ORDER,
   schema: OrderPlacedEventSchema,
   reportBatchItemFailures: true,
-  recordHandler: async (event, deps) => {
-    await fulfilOrder(event, deps);
-  },
+  recordHandler: (event, deps) => fulfilOrder(event, deps),
 });

@@ -14,6 +14,8 @@ export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & 
   correlationId?: string;
 };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
+/** An HTTP event once the middlewares ran: the validated body and the correlation id. */
+export type JsonHttpEvent<T> = HttpEvent<T> & { correlationId: string };
 
 /** The HTTP header carrying the caller's correlation id, echoed on every answer and passed on to Kafka. */
 export const CORRELATION_HEADER = 'x-correlation-id';

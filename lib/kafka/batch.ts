@@ -129,8 +129,8 @@ export type DecodedKafkaEvent = KafkaEvent & { decodedRecords: KafkaRecord[] };
  * Middy middleware: decodes the MSK / self-managed Kafka event into `event.decodedRecords` (see
  * decodeKafkaEvent), so the handler works with bytes and strings, not base64 and signed byte arrays.
  */
-export function kafkaRecords(): middy.MiddlewareObj<KafkaEvent, KafkaBatchResponse> {
-  const kafkaRecordsBefore: middy.MiddlewareFn<KafkaEvent, KafkaBatchResponse> = (request) => {
+export function kafkaRecords<R = KafkaBatchResponse>(): middy.MiddlewareObj<KafkaEvent, R> {
+  const kafkaRecordsBefore: middy.MiddlewareFn<KafkaEvent, R> = (request) => {
     (request.event as DecodedKafkaEvent).decodedRecords = decodeKafkaEvent(request.event);
   };
   return { before: kafkaRecordsBefore };

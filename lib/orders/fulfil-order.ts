@@ -1,7 +1,6 @@
-import { publishChained } from '../kafka/event-handler';
+import { publishChained } from '../kafka/chain';
 import type { Envelope } from '../kafka/envelope';
 import type { Publisher } from '../kafka/producer';
-import { TOPIC_NAMES, topicName } from '../kafka/topics';
 import {
   ORDER_FULFILLED,
   ORDER_REJECTED,
@@ -39,7 +38,7 @@ export function rejectionReason(order: OrderPlacedEvent['payload']): string | nu
  */
 export async function fulfilOrder(
   event: OrderPlacedEvent,
-  deps: { publisher: Publisher; config: { topicPrefix: string } },
+  deps: { publisher: Publisher; topics: { orderEvents: string } },
 ): Promise<Envelope> {
   const order = event.payload;
   const reason = rejectionReason(order);
@@ -50,7 +49,7 @@ export async function fulfilOrder(
     currency: order.currency,
   };
   const target = {
-    topic: topicName(deps.config, TOPIC_NAMES.orderEvents),
+    topic: deps.topics.orderEvents,
     key: order.orderId,
     cause: event,
     step: FULFIL_ORDER,

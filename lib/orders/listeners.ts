@@ -1,8 +1,7 @@
-import { publishChained } from '../kafka/event-handler';
+import { publishChained } from '../kafka/chain';
 import type { Envelope } from '../kafka/envelope';
 import type { Publisher } from '../kafka/producer';
 import type { KafkaRecord } from '../kafka/records';
-import { TOPIC_NAMES, topicName } from '../kafka/topics';
 import { ORDER_FULFILLED, type OrderOutcomeEvent } from './events';
 
 /**
@@ -11,12 +10,17 @@ import { ORDER_FULFILLED, type OrderOutcomeEvent } from './events';
  * or a test sees who processed what. Output ids derive from the listener's name and the input's id.
  */
 export const LISTENERS = {
-  auditLog: { name: 'audit-log', topic: TOPIC_NAMES.orderAudit, type: 'audit.recorded' },
-  notifyCustomer: { name: 'notify-customer', topic: TOPIC_NAMES.customerNotifications, type: 'customer.notified' },
-  updateAnalytics: { name: 'update-analytics', topic: TOPIC_NAMES.orderAnalytics, type: 'analytics.recorded' },
+  auditLog: { name: 'audit-log', topic: 'orderAudit', type: 'audit.recorded' },
+  notifyCustomer: { name: 'notify-customer', topic: 'customerNotifications', type: 'customer.notified' },
+  updateAnalytics: { name: 'update-analytics', topic: 'orderAnalytics', type: 'analytics.recorded' },
 } as const;
 
-type Deps = { publisher: Publisher; config: { topicPrefix: string }; record: KafkaRecord };
+/** What a listener needs: the publisher, its output topics under their real names, and the record read. */
+type Deps = {
+  publisher: Publisher;
+  topics: Record<(typeof LISTENERS)[keyof typeof LISTENERS]['topic'], string>;
+  record: KafkaRecord;
+};
 
 /** Publish what listener `l` did about `event` to its own topic, keyed by order id, chained to the event. */
 function publishOutcome(
@@ -26,7 +30,7 @@ function publishOutcome(
   payload: Record<string, unknown>,
 ): Promise<Envelope> {
   return publishChained(deps, {
-    topic: topicName(deps.config, l.topic),
+    topic: deps.topics[l.topic],
     key: event.payload.orderId,
     cause: event,
     step: l.name,

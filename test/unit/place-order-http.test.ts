@@ -1,20 +1,20 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { handler as placeOrder } from '../../functions/place-order/handler';
+import { createRuntime } from '../../lib/runtime';
 
 /** Validation answers of POST /orders, without a broker: none of these requests may reach Kafka. */
 describe('POST /orders input validation', () => {
-  let handler: (
+  // the function on a runtime of its own whose publisher records every call: nothing here may publish
+  const publish = jest.fn();
+  const handler = placeOrder.withRuntime(
+    createRuntime(
+      { KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'silent' },
+      { publisher: { publish, disconnect: jest.fn() } },
+    ),
+  ) as unknown as (
     event: unknown,
     context: Context,
   ) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }>;
-  const publish = jest.fn();
-
-  beforeAll(async () => {
-    process.env.KAFKA_BROKERS = '127.0.0.1:1';
-    process.env.LOG_LEVEL = 'silent';
-    const { runtime } = await import('../../lib/runtime');
-    runtime().publisher.publish = publish; // nothing here may publish
-    ({ handler } = (await import('../../functions/place-order/handler')) as unknown as { handler: typeof handler });
-  });
 
   const event = (
     body: string | undefined,

@@ -1,4 +1,5 @@
 import { ConfigResourceTypes } from 'kafkajs';
+import { TOPIC_NAMES } from '../../../lib/kafka/topics';
 import { LISTENERS } from '../../../lib/orders/listeners';
 import { placeOrder } from '../../../lib/orders/place-order';
 import { runtime } from '../../../lib/runtime';
@@ -125,7 +126,7 @@ describe('orders flow through serverless offline, with faults', () => {
         ),
       { timeoutMs: 480_000, intervalMs: 1000, what: 'every group to catch up after the faults cleared' },
     );
-    for (const topic of ['order-events', ...LISTENER_OUTPUTS.map((l) => l.topic)]) {
+    for (const topic of ['order-events', ...LISTENER_OUTPUTS.map((l) => TOPIC_NAMES[l.topic])]) {
       const seen = await ordersOn(topic);
       expect([faulty, ...ids].filter((id) => !seen.has(id))).toEqual([]);
     }

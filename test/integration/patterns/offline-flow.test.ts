@@ -1,3 +1,4 @@
+import { TOPIC_NAMES } from '../../../lib/kafka/topics';
 import { LISTENERS } from '../../../lib/orders/listeners';
 import { placeOrder } from '../../../lib/orders/place-order';
 import { runtime } from '../../../lib/runtime';
@@ -102,8 +103,8 @@ describe('orders flow through serverless offline', () => {
     const eventIds = new Set(events.map((e) => e.id));
     for (const listener of LISTENER_OUTPUTS) {
       const outputs = await readEnvelopes<{ orderId: string; listener: string }>(
-        env.topic(listener.topic),
-        await recordCount(env.topic(listener.topic)),
+        env.topic(TOPIC_NAMES[listener.topic]),
+        await recordCount(env.topic(TOPIC_NAMES[listener.topic])),
         180_000,
       );
       expect(new Set(outputs.map((o) => o.payload.orderId)).size).toBe(ORDER_COUNT);

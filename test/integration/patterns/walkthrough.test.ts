@@ -4,8 +4,8 @@
  */
 import { handler as fulfilOrder } from '../../../functions/fulfil-order/handler';
 // step 2: the handler (functions/ship-order/handler.ts in the walkthrough)
-import { kafkaEnvelopeHandler, publishChained } from '../../../lib/kafka/event-handler';
-import { topicName } from '../../../lib/kafka/topics';
+import { kafkaEnvelopeHandler } from '../../../lib/handlers';
+import { publishChained } from '../../../lib/kafka/chain';
 import { ORDER_FULFILLED, OrderOutcomeEventSchema } from '../../../lib/orders/events';
 import { placeOrder } from '../../../lib/orders/place-order';
 import { runtime } from '../../../lib/runtime';
@@ -27,7 +27,7 @@ const shipOrder = kafkaEnvelopeHandler({
   recordHandler: async (event, deps) => {
     if (event.type !== ORDER_FULFILLED) return; // only fulfilled orders are shipped
     await publishChained(deps, {
-      topic: topicName(deps.config, 'shipments'),
+      topic: deps.topic('shipments'),
       key: event.payload.orderId,
       cause: event,
       step: 'ship-order',

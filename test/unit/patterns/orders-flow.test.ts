@@ -6,6 +6,7 @@ import type { Publisher } from '../../../lib/kafka/producer';
 import { OrderOutcomeEventSchema, OrderPlacedEventSchema } from '../../../lib/orders/events';
 import { fulfilOrder, rejectionReason } from '../../../lib/orders/fulfil-order';
 import { notifyCustomer, recordAudit, updateAnalytics } from '../../../lib/orders/listeners';
+import { createRuntime } from '../../../lib/runtime';
 import ordersBatch from '../../fixtures/kafka-events/orders-batch.json';
 
 /** A publisher that keeps what it was given (the broker itself is exercised by the integration tests). */
@@ -22,7 +23,7 @@ function capturingPublisher() {
 }
 
 const [order1, , order3, order2, order4] = decodeKafkaEvent(ordersBatch as unknown as KafkaEvent);
-const config = { topicPrefix: 't1-' };
+const { topics } = createRuntime({ KAFKA_BROKERS: '127.0.0.1:1', KAFKA_TOPIC_PREFIX: 't1-', LOG_LEVEL: 'silent' });
 
 describe('fulfil-order', () => {
   it('publishes order.fulfilled to order-events, keyed by order id, on the same correlation id', async () => {
@@ -31,7 +32,7 @@ describe('fulfil-order', () => {
     const { publisher, sent, values } = capturingPublisher();
 
     // Act
-    await fulfilOrder(placed, { publisher, config });
+    await fulfilOrder(placed, { publisher, topics });
 
     // Assess
     expect(sent.map((s) => [s.topic, s.message.key])).toEqual([['t1-order-events', 'order-1']]);
@@ -51,7 +52,7 @@ describe('fulfil-order', () => {
     const { publisher, values } = capturingPublisher();
 
     // Act
-    await fulfilOrder(placed, { publisher, config });
+    await fulfilOrder(placed, { publisher, topics });
 
     // Assess
     expect(values()[0]).toMatchObject({
@@ -67,9 +68,9 @@ describe('fulfil-order', () => {
     const { publisher, values } = capturingPublisher();
 
     // Act
-    await fulfilOrder(placed, { publisher, config });
-    await fulfilOrder(placed, { publisher, config });
-    await fulfilOrder(retriedByClient, { publisher, config });
+    await fulfilOrder(placed, { publisher, topics });
+    await fulfilOrder(placed, { publisher, topics });
+    await fulfilOrder(retriedByClient, { publisher, topics });
 
     // Assess
     const ids = values().map((v) => v.id);
@@ -103,10 +104,10 @@ describe('fan-out listeners', () => {
   it('each publish what they did to their own topic, caused by the event, on its correlation id', async () => {
     // Prepare
     const { publisher: upstream, values: upstreamValues } = capturingPublisher();
-    await fulfilOrder(parseJsonRecord(order2!, OrderPlacedEventSchema), { publisher: upstream, config });
+    await fulfilOrder(parseJsonRecord(order2!, OrderPlacedEventSchema), { publisher: upstream, topics });
     const event = OrderOutcomeEventSchema.parse(upstreamValues()[0]);
     const { publisher, sent, values } = capturingPublisher();
-    const deps = { publisher, config, record: order2! };
+    const deps = { publisher, topics, record: order2! };
 
     // Act
     await recordAudit(event, deps);

@@ -5,7 +5,7 @@ import { decodeKafkaEvent, type KafkaEvent } from '../../../lib/kafka/records';
 import { createLogger } from '../../../lib/logger';
 import { QuoteRequestSchema, priceQuote } from '../../../lib/quotes/quote';
 import { BadReplyError } from '../../../lib/request-reply/errors';
-import { replyToHttp } from '../../../lib/request-reply/lambda';
+import { replyToHttp } from '../../../lib/request-reply/http';
 import { RR_HEADERS, encodeReplyPartition } from '../../../lib/request-reply/protocol';
 import { createResponder, replyWith } from '../../../lib/request-reply/responder';
 

@@ -1,0 +1,231 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import type { ReplyPartitionFormat } from './config';
+import {
+  httpCorrelationId,
+  httpErrorHandler,
+  httpJsonBody,
+  type HttpEvent,
+  type HttpResult,
+  type JsonHttpEvent,
+} from './http/middleware';
+import { kafkaRecords, processKafkaBatch, type DecodedKafkaEvent, type KafkaBatchResponse } from './kafka/batch';
+import { createDeadLetterSink } from './kafka/dead-letter';
+import type { Envelope } from './kafka/envelope';
+import { parseJsonRecord, type KafkaEvent, type KafkaRecord } from './kafka/records';
+import { createLogger, type Logger } from './logger';
+import { askForHttp } from './request-reply/http';
+import { createResponder, type BatchOutcome, type Responder, type ResponderOptions } from './request-reply/responder';
+import { runtime as containerRuntime, type Runtime } from './runtime';
+
+/**
+ * The handler builders: every function of the service is one of these four kinds, built on one middy
+ * stack per kind with the container's runtime (lib/runtime.ts) and its logger. A builder's handler
+ * takes its runtime from the container on first use; `handler.withRuntime(rt)` is the same handler on
+ * another runtime (tests pass one with fakes, instead of patching the container's).
+ */
+
+/** A Lambda handler, and the same handler on another runtime (or a function giving one, which may throw). */
+export type Handler<E, R> = ((event: E, context: Context) => Promise<R>) & {
+  withRuntime(rt: Runtime | (() => Runtime)): (event: E, context: Context) => Promise<R>;
+};
+
+type RuntimeSource = () => Runtime;
+
+function bindable<E, R>(build: (source: RuntimeSource) => (event: E, context: Context) => Promise<R>): Handler<E, R> {
+  const handler = build(containerRuntime) as Handler<E, R>;
+  handler.withRuntime = (rt) => build(typeof rt === 'function' ? rt : () => rt);
+  return handler;
+}
+
+/** Used only when the configuration itself is broken, so that error is still logged as JSON. */
+let fallbackLogger: Logger | undefined;
+function loggerOf(source: RuntimeSource): Logger {
+  try {
+    return source().logger;
+  } catch {
+    return (fallbackLogger ??= createLogger());
+  }
+}
+
+/**
+ * Kafka-triggered handlers: an error that fails the whole invocation (the broker cannot take the output,
+ * a broken configuration, partial responses off) is logged once with the function's logger, then thrown
+ * so the event source delivers the batch again.
+ */
+function kafkaInvocationErrors<R>(source: RuntimeSource, name: string): middy.MiddlewareObj<KafkaEvent, R> {
+  return {
+    onError: (request) => {
+      loggerOf(source).error({ err: request.error, handler: name }, 'the batch failed; it will be delivered again');
+    },
+  };
+}
+
+/**
+ * POST/PUT JSON over HTTP: correlation id, JSON error answers (503 with Retry-After), body size limit and
+ * schema validation; `route` gets the validated body and the runtime.
+ *
+ * @example
+ * export const handler = httpJsonHandler(OrderSchema, async (event, { publisher, topics }) => jsonResponse(202, {}));
+ */
+export function httpJsonHandler<S extends z.ZodType>(
+  schema: S,
+  route: (event: JsonHttpEvent<z.infer<S>>, rt: Runtime, context: Context) => Promise<HttpResult>,
+): Handler<HttpEvent, HttpResult> {
+  return bindable(
+    (source) =>
+      middy<HttpEvent<z.infer<S>>, HttpResult>()
+        .use(httpCorrelationId())
+        .use(httpErrorHandler({ logger: () => loggerOf(source) }))
+        .use(httpJsonBody({ schema, maxBytes: () => source().config.maxBodyBytes }))
+        .handler((event, context) => route(event as JsonHttpEvent<z.infer<S>>, source(), context)) as unknown as (
+        event: HttpEvent,
+        context: Context,
+      ) => Promise<HttpResult>,
+  );
+}
+
+/** What a record handler gets besides the parsed message: the runtime and the record itself. */
+export type RecordContext = Runtime & { record: KafkaRecord };
+
+/**
+ * A Kafka-triggered function on JSON envelopes: decode the event, parse each record against `schema`,
+ * run `recordHandler` per record (offset order within a partition, partitions in parallel), send poison
+ * records to the dead-letter topic, and answer AWS's partial batch response (or throw, with
+ * `reportBatchItemFailures: false`).
+ *
+ * `reportBatchItemFailures: true` needs `functionResponseType: ReportBatchItemFailures` on the event in
+ * serverless.yml: without it AWS reads the answer as success and the failed records are lost.
+ *
+ * @example
+ * export const handler = kafkaEnvelopeHandler({ consumer: 'audit-log', schema: OrderOutcomeEventSchema,
+ *   reportBatchItemFailures: true, recordHandler: (event, deps) => recordAudit(event, deps) });
+ */
+export function kafkaEnvelopeHandler<S extends z.ZodType<Envelope>>(options: {
+  /** the function's name: written on dead-letter records and in output ids */
+  consumer: string;
+  schema: S;
+  reportBatchItemFailures: boolean;
+  recordHandler: (message: z.infer<S>, context: RecordContext) => Promise<unknown>;
+}): Handler<KafkaEvent, KafkaBatchResponse> {
+  return bindable((source) =>
+    middy<KafkaEvent, KafkaBatchResponse>()
+      .use(kafkaInvocationErrors(source, options.consumer))
+      .use(kafkaRecords())
+      .handler(async (event) => {
+        const rt = source();
+        const deadLetter = createDeadLetterSink({
+          publisher: rt.publisher,
+          topic: rt.topics.deadLetter,
+          consumer: options.consumer,
+        });
+        return processKafkaBatch(
+          (event as DecodedKafkaEvent).decodedRecords,
+          async (record) => {
+            await options.recordHandler(parseJsonRecord(record, options.schema), { ...rt, record });
+          },
+          { reportBatchItemFailures: options.reportBatchItemFailures, deadLetter, logger: rt.logger },
+        );
+      }),
+  );
+}
+
+/**
+ * A request-reply responder triggered by its request topic: answers every request of the batch in one
+ * produce call, each to the reply topic and partition its requester named (if on REPLY_TOPICS_ALLOWED),
+ * and throws only for infrastructure faults so the event source retries the batch.
+ *
+ * @example
+ * export const handler = kafkaResponderHandler({ name: 'price-quote', schema: QuoteRequestSchema, handle: ({ body }) => priceQuote(body) });
+ */
+export function kafkaResponderHandler<S extends z.ZodType>(
+  options: Pick<ResponderOptions<S>, 'name' | 'schema' | 'handle'>,
+): Handler<KafkaEvent, BatchOutcome> {
+  return bindable((source) => {
+    const responders = new WeakMap<Runtime, Responder>();
+    const responderOf = (rt: Runtime): Responder => {
+      let responder = responders.get(rt);
+      if (!responder) {
+        responder = createResponder({
+          ...options,
+          allowedReplyTopics: rt.topics.allowedReplyTopics,
+          transport: rt.rrTransport,
+          logger: rt.logger,
+          sendTimeoutMs: rt.config.publishTimeoutMs,
+        });
+        responders.set(rt, responder);
+      }
+      return responder;
+    };
+    return middy<KafkaEvent, BatchOutcome>()
+      .use(kafkaInvocationErrors(source, options.name))
+      .use(kafkaRecords<BatchOutcome>())
+      .handler(async (event) => {
+        const rt = source();
+        const responder = responderOf(rt);
+        const outcome = await responder.handleRecords((event as DecodedKafkaEvent).decodedRecords);
+        rt.logger.info({ responder: options.name, ...outcome, stats: responder.stats() }, 'request batch answered');
+        return outcome;
+      });
+  });
+}
+
+/** Where an HTTP request-reply function sends its requests and reads its replies (real topic names). */
+export interface RequestReplyRoute {
+  requestTopic: string;
+  replyTopic: string;
+  /** how kafka_replyPartition is written (default int32); `decimal` for a NestJS responder */
+  replyPartitionFormat?: ReplyPartitionFormat;
+}
+
+/**
+ * An HTTP function answered over Kafka: validate the JSON body as httpJsonHandler does, publish it to
+ * the request topic with a correlation id, and answer with the matching reply (503/504/502 when Kafka
+ * cannot help). At container init it starts positioning the reply listener and connecting the producer,
+ * so the first request does not pay for them (AWS: initialise clients outside the handler).
+ *
+ * @example
+ * export const handler = httpRequestReplyHandler(QuoteRequestSchema, {
+ *   route: ({ topics }) => ({ requestTopic: topics.quoteRequests, replyTopic: topics.quoteReplies }),
+ *   key: (body) => body.productId,
+ * });
+ */
+export function httpRequestReplyHandler<S extends z.ZodType>(
+  schema: S,
+  options: {
+    route: (rt: Runtime) => RequestReplyRoute;
+    /** the request's Kafka key (ordering on the request topic); default: its correlation id */
+    key?: (body: z.infer<S>) => string;
+    /** start the reply listener and the producer at container init (default true) */
+    warmUp?: boolean;
+  },
+): Handler<HttpEvent, HttpResult> {
+  const handler = httpJsonHandler(schema, (event, rt, context) => {
+    const route = options.route(rt);
+    return askForHttp(rt.requester(route.replyTopic, route.replyPartitionFormat), {
+      topic: route.requestTopic,
+      value: event.body,
+      key: options.key?.(event.body),
+      timeoutMs: rt.config.requestReply.replyTimeoutMs,
+      remainingMs: context.getRemainingTimeInMillis(),
+      correlationId: event.correlationId,
+    });
+  });
+  if (options.warmUp !== false) warmUp(containerRuntime, options.route);
+  return handler;
+}
+
+function warmUp(source: RuntimeSource, routeOf: (rt: Runtime) => RequestReplyRoute): void {
+  let rt: Runtime;
+  try {
+    rt = source();
+  } catch {
+    return; // a broken configuration is answered (as JSON) on the first request
+  }
+  const route = routeOf(rt);
+  const warn = (error: unknown) => rt.logger.warn({ err: error }, 'request-reply warm-up failed');
+  // in parallel: the reply listener's group join and the producer's connection
+  rt.requester(route.replyTopic, route.replyPartitionFormat).start().catch(warn);
+  rt.rrTransport.warm().catch(warn);
+}
