@@ -1,6 +1,9 @@
 import type { IHeaders } from 'kafkajs';
 
-/** A reply as the requester received it; `status` is undefined when the reply broke the protocol. */
+/**
+ * A reply as the requester received it. `status` is what judgeReply (./protocol.ts) reads: x-reply-status,
+ * 200 for a plain reply, undefined for an unreadable status or an error marked the sender's framework's way.
+ */
 export interface Reply {
   correlationId: string;
   status: number | undefined;

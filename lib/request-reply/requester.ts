@@ -7,15 +7,20 @@ import { createPendingReplies, type Reply } from './pending-replies';
 import {
   JSON_CONTENT_TYPE,
   RR_HEADERS,
-  decodeReplyStatus,
+  judgeReply,
   encodeReplyPartition,
   lastHeader,
   type ReplyPartitionFormat,
+  type ReplyVerdict,
 } from './protocol';
 import { createReplyListener } from './reply-listener';
 import type { RrTransport } from './transport';
 
 export type { Reply } from './pending-replies';
+
+/** The status judgeReply reads (the one rule for a reply's status), or undefined for an error marked another way. */
+const statusOf = (verdict: ReplyVerdict): number | undefined =>
+  verdict.kind === 'status' ? verdict.status : undefined;
 
 export interface RequestOptions {
   /** the request topic */
@@ -108,7 +113,7 @@ export function createRequester(options: RequesterOptions): Requester {
     const correlationId = lastHeader(message.headers?.[RR_HEADERS.correlationId])?.toString('utf8') ?? '';
     const settlement = pending.settle(correlationId, () => ({
       correlationId,
-      status: decodeReplyStatus(lastHeader(message.headers?.[RR_HEADERS.replyStatus])),
+      status: statusOf(judgeReply((name) => lastHeader(message.headers?.[name]))),
       value: message.value,
       headers: message.headers ?? {},
       partition,
