@@ -1,7 +1,9 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { isConnectionProblem } from 'serverless-offline-kafka/outage';
 import type { ReplyPartitionFormat } from './config';
+import { AppError } from './errors';
 import {
   httpCorrelationId,
   httpErrorHandler,
@@ -49,6 +51,14 @@ function loggerOf(source: RuntimeSource): Logger {
   }
 }
 
+function outageOf(source: RuntimeSource): Runtime['outage'] | undefined {
+  try {
+    return source().outage;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Kafka-triggered handlers: an error that fails the whole invocation (the broker cannot take the output,
  * a broken configuration, partial responses off) is logged once with the function's logger, then thrown
@@ -57,7 +67,16 @@ function loggerOf(source: RuntimeSource): Logger {
 function kafkaInvocationErrors<R>(source: RuntimeSource, name: string): middy.MiddlewareObj<KafkaEvent, R> {
   return {
     onError: (request) => {
-      loggerOf(source).error({ err: request.error, handler: name }, 'the batch failed; it will be delivered again');
+      const error = request.error;
+      // Kafka unreachable: told once per outage by the runtime's tracker, so one plain line per batch here
+      if (error instanceof AppError && error.retriable && isConnectionProblem(error)) {
+        loggerOf(source).info(
+          { handler: name, code: error.code },
+          `the batch failed (${error.message}); it will be delivered again`,
+        );
+        return;
+      }
+      loggerOf(source).error({ err: error, handler: name }, 'the batch failed; it will be delivered again');
     },
   };
 }
@@ -77,7 +96,7 @@ export function httpJsonHandler<S extends z.ZodType>(
     (source) =>
       middy<HttpEvent<z.infer<S>>, HttpResult>()
         .use(httpCorrelationId())
-        .use(httpErrorHandler({ logger: () => loggerOf(source) }))
+        .use(httpErrorHandler({ logger: () => loggerOf(source), onRefused: () => outageOf(source)?.refused() }))
         .use(httpJsonBody({ schema, maxBytes: () => source().config.maxBodyBytes }))
         .handler((event, context) => route(event as JsonHttpEvent<z.infer<S>>, source(), context)) as unknown as (
         event: HttpEvent,

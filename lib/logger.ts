@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+import { isConnectionProblem } from 'serverless-offline-kafka/outage';
 import type { LogLevel } from './config';
 
 export type { Logger } from 'pino';
@@ -47,13 +48,32 @@ const KAFKA_TO_PINO = {
   [KafkaLogLevel.NOTHING]: 'silent',
 } as const;
 
-/** Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). */
-export function kafkaLogCreator(logger: Logger): logCreator {
+/** Where a client's connection trouble is told once per outage (serverless-offline-kafka/outage's OutageTracker). */
+export interface OutageSink {
+  failure(what: string, error: unknown, broker?: string): void;
+  success(what: string): void;
+  refused(): void;
+}
+
+/**
+ * Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). With an outage sink,
+ * kafkajs's errors and warnings about an unreachable broker (one per connection attempt, per client) go
+ * to the sink, which tells the outage once, and to `debug`.
+ */
+export function kafkaLogCreator(logger: Logger, outage?: OutageSink): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _name, ...extra } = log;
-      const method = KAFKA_TO_PINO[level as keyof typeof KAFKA_TO_PINO] ?? 'info';
+      let method: (typeof KAFKA_TO_PINO)[keyof typeof KAFKA_TO_PINO] =
+        KAFKA_TO_PINO[level as keyof typeof KAFKA_TO_PINO] ?? 'info';
       if (method === 'silent') return;
+      if (outage && (method === 'error' || method === 'warn')) {
+        const reason = typeof extra.error === 'string' ? `${message}: ${extra.error}` : message;
+        if (isConnectionProblem(reason)) {
+          outage.failure(`kafkajs ${namespace}`, reason, typeof extra.broker === 'string' ? extra.broker : undefined);
+          method = 'debug';
+        }
+      }
       logger[method]({ component: 'kafkajs', namespace, ...extra }, message);
     };
 }

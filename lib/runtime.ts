@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { OutageTracker } from 'serverless-offline-kafka/outage';
 import { loadConfig, type Config, type ReplyPartitionFormat } from './config';
 import { createKafka } from './kafka/client';
 import { createPublisher, type Publisher } from './kafka/producer';
@@ -39,6 +40,8 @@ export interface Runtime {
   kafka: Kafka;
   /** the shared producer (one request in flight, every publish bounded by PUBLISH_TIMEOUT_MS) */
   publisher: Publisher;
+  /** the container's one account of broker outages (told once, summarised, ended) */
+  outage: OutageTracker;
   topics: Topics;
   /** the real name of a declared topic outside `topics` (KAFKA_TOPIC_PREFIX applied), e.g. a new listener's output */
   topic(name: string): string;
@@ -67,15 +70,20 @@ export function createRuntime(env: Record<string, string | undefined>, parts: Ru
       level: config.logLevel,
       base: { service: config.kafka.clientId, fn: env.AWS_LAMBDA_FUNCTION_NAME },
     });
-  const kafka = parts.kafka ?? createKafka(config, logger);
-  const publisher = parts.publisher ?? createPublisher(kafka, logger, { timeoutMs: config.publishTimeoutMs });
-  const rrTransport = parts.rrTransport ?? createRrTransport(kafka, logger);
+  // every client of the container tells an unreachable broker here, once per outage
+  const outage = new OutageTracker((level, message, fields) =>
+    logger[level]({ component: 'kafka', ...fields }, message),
+  );
+  const kafka = parts.kafka ?? createKafka(config, logger, {}, {}, outage);
+  const publisher = parts.publisher ?? createPublisher(kafka, logger, { timeoutMs: config.publishTimeoutMs, outage });
+  const rrTransport = parts.rrTransport ?? createRrTransport(kafka, logger, outage);
   const requesters = new Map<string, Requester>();
   return {
     config,
     logger,
     kafka,
     publisher,
+    outage,
     topics: resolveTopics(config),
     topic: (name) => topicName(config, name),
     rrTransport,
@@ -90,6 +98,7 @@ export function createRuntime(env: Record<string, string | undefined>, parts: Ru
           timeoutMs: config.requestReply.replyTimeoutMs,
           groupIdPrefix: `${config.topicPrefix}${config.kafka.clientId}`,
           replyPartitionFormat,
+          outage,
         });
         requesters.set(replyTopic, requester);
       }

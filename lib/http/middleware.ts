@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, errorBody } from '../errors';
 import type { Logger } from '../logger';
+import { KAFKA_CORRELATION_HTTP_HEADER } from '../request-reply/protocol';
 import { parseJsonAs } from '../validation';
 
 export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & {
@@ -129,6 +130,8 @@ export function httpErrorHandler(options: {
   /** a logger, or a function giving one (configuration loaded lazily) */
   logger: Logger | (() => Logger);
   retryAfterSeconds?: number;
+  /** a request refused because Kafka could not help (503/504): counted where the outage is told */
+  onRefused?: (error: AppError) => void;
 }): middy.MiddlewareObj<HttpEvent, HttpResult> {
   const httpErrorHandlerOnError: middy.MiddlewareFn<HttpEvent, HttpResult> = (request) => {
     const error = request.error;
@@ -140,6 +143,11 @@ export function httpErrorHandler(options: {
     if (known && statusCode < 500) {
       // the caller's mistake, answered in full in the response: one line, no stack, no cause chain
       logger.info({ statusCode, code: error.code, correlationId, path }, error.message);
+    } else if (known && error.retriable && (statusCode === 503 || statusCode === 504)) {
+      // an expected operational state (Kafka unreachable or slow), told once per outage elsewhere: one line
+      const kafkaCorrelationId = error.headers[KAFKA_CORRELATION_HTTP_HEADER];
+      logger.info({ statusCode, code: error.code, correlationId, kafkaCorrelationId, path }, error.message);
+      options.onRefused?.(error);
     } else {
       logger.error({ err: error, statusCode, correlationId, path }, 'request failed');
     }

@@ -1,4 +1,5 @@
 import type middy from '@middy/core';
+import { isConnectionProblem } from 'serverless-offline-kafka/outage';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { decodeKafkaEvent, type KafkaEvent, type KafkaRecord } from './records';
@@ -100,6 +101,13 @@ export async function processKafkaBatch(
             logger?.error({ ...where, err: deadLetterError }, 'could not dead-letter a poison record; it fails');
             firstError ??= deadLetterError;
           }
+        } else if (error instanceof AppError && error.retriable && isConnectionProblem(error)) {
+          // Kafka unreachable: an expected state, told once per outage by the runtime; one plain line here
+          logger?.info(
+            { ...where, code: error.code },
+            `record failed (${error.message}); it and the rest of its partition will be delivered again`,
+          );
+          firstError ??= error;
         } else {
           logger?.error(
             { ...where, err: error },

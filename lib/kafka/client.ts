@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
-import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../logger';
+import { kafkaLogCreator, kafkaLogLevel, type Logger, type OutageSink } from '../logger';
 // every client of the service is built here: keep kafkajs's idle connections from spinning a 1 ms timer
 import 'serverless-offline-kafka/kafkajs-fixes';
 import {
@@ -36,6 +36,8 @@ export function createKafka(
   logger: Logger,
   overrides: Partial<KafkaConfig> = {},
   aws: AwsClients = {},
+  /** where connection trouble is told once per outage instead of once per attempt */
+  outage?: OutageSink,
 ): Kafka {
   const { kafka } = config;
   // built lazily: a local run never loads AWS credentials or creates an SDK client
@@ -99,7 +101,7 @@ export function createKafka(
     // callers bound each operation by their own deadline on top of this.
     retry: { initialRetryTime: 100, retries: 3, maxRetryTime: 2000 },
     logLevel: kafkaLogLevel(config.logLevel),
-    logCreator: kafkaLogCreator(logger),
+    logCreator: kafkaLogCreator(logger, outage),
     ...overrides,
   });
 }

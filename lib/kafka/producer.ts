@@ -1,7 +1,8 @@
 import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { withDeadline, rootMessage } from '../deadline';
 import { BrokerUnavailableError } from '../errors';
-import type { Logger } from '../logger';
+import { isConnectionProblem } from 'serverless-offline-kafka/outage';
+import type { Logger, OutageSink } from '../logger';
 import { connectOnce } from './connect-once';
 
 export interface Publisher {
@@ -18,7 +19,12 @@ export interface Publisher {
  * When the deadline passes, kafkajs may still deliver the message afterwards: a 503 means "not known to
  * be published", and callers retry with the same id (see README, "Delivery guarantees").
  */
-export function createPublisher(kafka: Kafka, logger: Logger, defaults: { timeoutMs: number }): Publisher {
+export function createPublisher(
+  kafka: Kafka,
+  logger: Logger,
+  defaults: { timeoutMs: number; outage?: OutageSink },
+): Publisher {
+  const { outage } = defaults;
   const producer = connectOnce<Producer>(() =>
     kafka.producer({
       // Java-compatible murmur2 partitioning: a key lands on the same partition whichever client wrote it
@@ -36,15 +42,22 @@ export function createPublisher(kafka: Kafka, logger: Logger, defaults: { timeou
     async publish(topic, messages, options = {}) {
       const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
       try {
-        return await withDeadline(
+        const written = await withDeadline(
           producer.get().then((p) => p.send({ topic, messages, acks: -1 })),
           timeoutMs,
           () => new BrokerUnavailableError(`the Kafka broker did not acknowledge within ${timeoutMs} ms`),
         );
+        outage?.success('producer');
+        return written;
       } catch (error) {
-        if (error instanceof BrokerUnavailableError) throw error;
-        logger.warn({ err: error, topic }, 'publish failed');
-        throw new BrokerUnavailableError(`the Kafka broker could not take the message: ${rootMessage(error)}`, error);
+        const failure =
+          error instanceof BrokerUnavailableError
+            ? error
+            : new BrokerUnavailableError(`the Kafka broker could not take the message: ${rootMessage(error)}`, error);
+        // an unreachable broker is told once per outage; anything else on its own line
+        if (outage && isConnectionProblem(failure)) outage.failure('producer', failure);
+        else logger.warn({ err: error, topic }, 'publish failed');
+        throw failure;
       }
     },
     disconnect: () => producer.close(),

@@ -7,7 +7,8 @@ import {
   type PartitionAssigner,
 } from 'kafkajs';
 import { withDeadline } from '../deadline';
-import type { Logger } from '../logger';
+import { isConnectionProblem } from 'serverless-offline-kafka/outage';
+import type { Logger, OutageSink } from '../logger';
 import { ReplyListenerUnavailableError } from './errors';
 import { encodeReplyPartition } from './protocol';
 
@@ -28,6 +29,8 @@ export interface ReplyListenerOptions {
   onMessage: (message: KafkaMessage, partition: number) => void;
   /** first wait before a crashed listener is started again (doubles up to 5 s); default 250 ms */
   relaunchDelayMs?: number;
+  /** where an unreachable broker is told once per outage */
+  outage?: OutageSink;
 }
 
 export interface ReplyListener {
@@ -137,10 +140,12 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
       listener.seek({ topic: replyTopic, partition: mine, offset: nextOffset! });
       joins += 1;
       logger.debug({ replyTopic, partition: mine, offset: nextOffset, joins }, 'reply listener positioned');
+      options.outage?.success('reply listener');
       joined();
     });
     listener.on(listener.events.CRASH, ({ payload }) => {
-      logger.warn({ err: payload.error, replyTopic }, 'reply listener crashed; starting a new one');
+      if (options.outage && isConnectionProblem(payload.error)) options.outage.failure('reply listener', payload.error);
+      else logger.warn({ err: payload.error, replyTopic }, 'reply listener crashed; starting a new one');
       if (consumer !== listener) return;
       // Not kafkajs's own restart (restartOnFailure above): it rejoins the SAME group under a new member
       // id and, after a broker restart, waits a whole session timeout for the old member to expire. A
@@ -180,8 +185,9 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
       const attempt = launch();
       starting = attempt;
       // a failed start is forgotten so the next request tries again (unless a newer attempt replaced it)
-      attempt.catch(() => {
+      attempt.catch((error: unknown) => {
         if (starting === attempt) starting = undefined;
+        if (options.outage && isConnectionProblem(error)) options.outage.failure('reply listener', error);
       });
     }
     return starting;

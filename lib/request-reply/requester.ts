@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { AppError } from '../errors';
-import type { Logger } from '../logger';
+import type { Logger, OutageSink } from '../logger';
 import { ReplyListenerUnavailableError, ReplyTimeoutError, kafkaCorrelationHeaders } from './errors';
 import { createPendingReplies, type Reply } from './pending-replies';
 import {
@@ -89,6 +89,8 @@ export interface RequesterOptions {
   sessionTimeoutMs?: number;
   /** how many ids of timed-out and answered requests are remembered to tell late/duplicate replies apart */
   memory?: number;
+  /** where an unreachable broker is told once per outage */
+  outage?: OutageSink;
 }
 
 /**
@@ -135,6 +137,7 @@ export function createRequester(options: RequesterOptions): Requester {
     groupIdPrefix: options.groupIdPrefix,
     sessionTimeoutMs: options.sessionTimeoutMs,
     onMessage,
+    outage: options.outage,
   });
 
   const start = (timeoutMs = options.timeoutMs): Promise<void> => listener.start(timeoutMs);

@@ -114,7 +114,8 @@ export function createResponder<S extends z.ZodType>(options: ResponderOptions<S
 
   const skip = (reason: keyof ResponderStats, record: KafkaRecord, message: string, extra: object = {}) => {
     counters[reason] += 1;
-    logger.warn(
+    // an expired request is the normal aftermath of a backlog (its caller already had a 504): not a warning
+    logger[reason === 'expired' ? 'info' : 'warn'](
       { responder: name, reason, topic: record.topic, partition: record.partition, offset: record.offset, ...extra },
       message,
     );

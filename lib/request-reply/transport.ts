@@ -2,7 +2,8 @@ import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages
 import { rootMessage, withDeadline } from '../deadline';
 import { BrokerUnavailableError } from '../errors';
 import { connectOnce } from '../kafka/connect-once';
-import type { Logger } from '../logger';
+import { isConnectionProblem } from 'serverless-offline-kafka/outage';
+import type { Logger, OutageSink } from '../logger';
 
 /** The Kafka side of request-reply: send records to several topics at once, and know a topic's partition count. */
 export interface RrTransport {
@@ -39,7 +40,7 @@ async function brokerWork<T>(work: Promise<T>, timeoutMs: number, what: string):
  * responder batch may reply to several reply topics in one call. A duplicate request or reply costs
  * nothing here: the requester drops duplicates by correlation id.
  */
-export function createRrTransport(kafka: Kafka, logger: Logger): RrTransport {
+export function createRrTransport(kafka: Kafka, logger: Logger, outage?: OutageSink): RrTransport {
   const producer = connectOnce<Producer>(() =>
     // the Java client's partitioner, as lib/kafka/producer.ts: a business key lands where a Java producer puts it
     kafka.producer({
@@ -59,9 +60,12 @@ export function createRrTransport(kafka: Kafka, logger: Logger): RrTransport {
         timeoutMs,
         'publishing to Kafka',
       ).catch((error: unknown) => {
-        logger.warn({ err: error, topics: topicMessages.map((t) => t.topic) }, 'request-reply publish failed');
+        // an unreachable broker is told once per outage; anything else on its own line
+        if (outage && isConnectionProblem(error)) outage.failure('request-reply producer', error);
+        else logger.warn({ err: error, topics: topicMessages.map((t) => t.topic) }, 'request-reply publish failed');
         throw error;
       });
+      outage?.success('request-reply producer');
     },
     async partitionCount(topic, refresh = false) {
       const cached = partitions.get(topic);

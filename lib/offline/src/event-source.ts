@@ -4,6 +4,7 @@ import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from
 import './kafkajs-fixes';
 import { toLambdaRecord } from './event';
 import { createRecordFilter } from './filter';
+import { isConnectionProblem, type OutageTracker } from './outage';
 import { PartitionWorker, type FailureRecord, type InvocationReport } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
 
@@ -16,6 +17,8 @@ export interface EventSourceDeps {
   clientId: string;
   invoke(functionKey: string, event: unknown): Promise<unknown>;
   log(level: LogLevel, message: string): void;
+  /** the process's one account of broker outages: a consumer's connection trouble is told there, once */
+  outage?: OutageTracker;
   onInvocation(report: InvocationReport): void;
   /** the consumer joined its group and holds these partitions */
   onAssigned(partitions: number[]): void;
@@ -110,15 +113,18 @@ export class EventSource {
         if (this.#stopping) return;
         const { topic, brokers } = this.#deps.settings;
         // kafkajs words a missing topic as "This server does not host this topic-partition"
-        const reason =
-          (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION'
-            ? `the topic ${topic} does not exist (this plugin never creates topics: create it first)`
-            : (error as Error).message;
-        this.#deps.log(
-          'error',
-          `${this.#name}: cannot consume from Kafka at ${brokers.join(',')}: ${reason}. ` +
-            `Retrying in ${Math.round(wait / 1000)} s (HTTP functions keep serving).`,
-        );
+        const missingTopic = (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+        const reason = missingTopic
+          ? `the topic ${topic} does not exist (this plugin never creates topics: create it first)`
+          : (error as Error).message;
+        if (this.#deps.outage && !missingTopic && isConnectionProblem(error)) {
+          this.#deps.outage.failure(this.#name, error, brokers.join(','));
+        } else
+          this.#deps.log(
+            'error',
+            `${this.#name}: cannot consume from Kafka at ${brokers.join(',')}: ${reason}. ` +
+              `Retrying in ${Math.round(wait / 1000)} s (HTTP functions keep serving).`,
+          );
         await sleep(wait);
         wait = Math.min(wait * 2, this.#deps.options.retryBackoff.maxMs);
       }
@@ -144,6 +150,7 @@ export class EventSource {
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.#joined = true;
+      this.#deps.outage?.success(this.#name);
       // kafkajs fetches again from the committed offsets after a join: start every partition afresh
       for (const worker of this.#workers.values()) worker.reset();
       this.#paused.clear();
@@ -152,10 +159,13 @@ export class EventSource {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.#stopping) return;
-      this.#deps.log(
-        'error',
-        `${this.#name}: consumer crashed (${payload.error.message})${payload.restart ? '; restarting' : ''}`,
-      );
+      if (this.#deps.outage && isConnectionProblem(payload.error)) {
+        this.#deps.outage.failure(this.#name, payload.error, this.#deps.settings.brokers.join(','));
+      } else
+        this.#deps.log(
+          'error',
+          `${this.#name}: consumer crashed (${payload.error.message})${payload.restart ? '; restarting' : ''}`,
+        );
       if (!payload.restart) void this.#runUntilStopped();
     });
     await consumer.connect();

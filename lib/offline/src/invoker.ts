@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -45,7 +46,8 @@ export class LambdaInvoker {
     try {
       const lambdaFunction = generation.lambda.get(functionKey);
       lambdaFunction.setEvent(event);
-      return await lambdaFunction.runHandler();
+      // the event source reports a failed invocation itself, in one line (see quietHandlerErrors)
+      return await KAFKA_INVOCATION.run(true, () => lambdaFunction.runHandler());
     } catch (error) {
       if (isLambdaTimeout(error) && generation === this.#generation) this.renew();
       throw error;
@@ -68,6 +70,27 @@ export class LambdaInvoker {
     this.#generation.retired = true;
     await this.#generation.lambda.cleanup().catch(() => undefined);
   }
+}
+
+/** Set while the event source invokes a handler: serverless-offline's own error dump is left out then. */
+const KAFKA_INVOCATION = new AsyncLocalStorage<true>();
+const QUIETED = Symbol.for('serverless-offline-kafka.quietHandlerErrors');
+
+/**
+ * serverless-offline writes every exception a handler throws as "Unhandled exception in handler" plus
+ * the error with its stack and causes, several lines per failed attempt. For a Kafka-triggered function
+ * the event source already reports each attempt in one line (offsets, attempt, outcome, retry), so
+ * during its invocations those two calls are left out; HTTP invocations are untouched. Patches the
+ * `error` method of serverless-offline's own log object, once per process.
+ */
+export function quietHandlerErrors(log: { error: (...args: unknown[]) => void; [QUIETED]?: true }): void {
+  if (log[QUIETED]) return;
+  const error = log.error;
+  log.error = (...args: unknown[]) => {
+    if (KAFKA_INVOCATION.getStore()) return;
+    error(...args);
+  };
+  log[QUIETED] = true;
 }
 
 interface OfflineLambdaFunctionClass {
@@ -125,6 +148,7 @@ export async function loadOfflineModules(): Promise<{
   Lambda: new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda;
   LambdaFunction: OfflineLambdaFunctionClass;
   defaultOptions: Record<string, unknown>;
+  log: { error: (...args: unknown[]) => void } | undefined;
 }> {
   const entry = require.resolve('serverless-offline');
   const importEsm = (specifier: string) => import(specifier) as Promise<{ default: unknown }>;
@@ -133,9 +157,15 @@ export async function loadOfflineModules(): Promise<{
   const defaultsModule = await importEsm(pathToFileURL(join(dirname(entry), 'config', 'defaultOptions.js')).href).catch(
     () => ({ default: {} }),
   );
+  const logModule = (await importEsm(pathToFileURL(join(dirname(entry), 'utils', 'log.js')).href).catch(
+    () => ({}),
+  )) as {
+    log?: { error: (...args: unknown[]) => void };
+  };
   return {
     Lambda: lambdaModule.default as new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda,
     LambdaFunction: lambdaFunctionModule.default as OfflineLambdaFunctionClass,
     defaultOptions: defaultsModule.default as Record<string, unknown>,
+    log: logModule.log,
   };
 }

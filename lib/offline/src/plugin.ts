@@ -1,5 +1,6 @@
 import { EventSource, type LogLevel } from './event-source';
-import { applyTimeoutRecovery, LambdaInvoker, loadOfflineModules } from './invoker';
+import { applyTimeoutRecovery, LambdaInvoker, loadOfflineModules, quietHandlerErrors } from './invoker';
+import { OutageTracker } from './outage';
 import type { InvocationReport } from './partition-worker';
 import { applyMappingSettings, EVENT_SCHEMA_EXTENSION, MSK_ONLY_SCHEMA_EXTENSION } from './mapping';
 import {
@@ -85,6 +86,12 @@ export default class ServerlessOfflineKafka {
     };
   }
 
+  /** every consumer's connection trouble, told once per outage (./outage.ts) */
+  readonly #outage = new OutageTracker(
+    (level, message) => this.#write(level === 'warn' ? 'warning' : 'notice', message),
+    { hint: 'HTTP functions keep serving' },
+  );
+
   #write(level: LogLevel, message: string): void {
     this.#log[level](`${PREFIX}: ${message}`);
   }
@@ -121,7 +128,8 @@ export default class ServerlessOfflineKafka {
     if (this.#started) return;
     this.#started = true;
     const all = this.eventSettings();
-    const { Lambda, LambdaFunction, defaultOptions } = await loadOfflineModules();
+    const { Lambda, LambdaFunction, defaultOptions, log } = await loadOfflineModules();
+    if (log) quietHandlerErrors(log);
     // HTTP functions too: an instance whose invocation timed out is replaced, not reused
     if (!applyTimeoutRecovery(LambdaFunction)) {
       this.#write('warning', 'this serverless-offline version is not the one the timeout recovery was written for');
@@ -161,6 +169,7 @@ export default class ServerlessOfflineKafka {
         clientId: `${service.service}-offline-kafka`,
         invoke: (functionKey, event) => invoker.invoke(functionKey, event),
         log: (level, message) => this.#write(level, message),
+        outage: this.#outage,
         onInvocation: (report) => this.#write(report.outcome === 'ok' ? 'notice' : 'warning', formatInvocation(report)),
         onAssigned: (partitions) => {
           assignments.set(settings, partitions);

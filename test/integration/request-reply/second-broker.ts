@@ -13,8 +13,8 @@ import { waitFor } from '../../helpers/kafka';
  */
 export interface SecondBroker {
   address: string;
-  /** SIGTERM (Kafka shuts down cleanly) and wait for the process to exit */
-  stop(): Promise<void>;
+  /** SIGTERM (Kafka shuts down cleanly), or SIGKILL (a crash), and wait for the process to exit */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** start again on the same ports and data: topics and records survive, like a broker restart */
   start(): Promise<void>;
   /** stop and delete its data folder */
@@ -73,10 +73,10 @@ export async function startSecondBroker(): Promise<SecondBroker> {
     );
   };
 
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     if (!child || child.exitCode !== null) return;
     const proc = child;
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(timer);

@@ -1,0 +1,77 @@
+import { OutageTracker, isConnectionProblem } from '../../src/outage';
+
+function tracker() {
+  let now = 1_000_000;
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const t = new OutageTracker((level, message, fields) => lines.push({ level, message, fields }), {
+    now: () => now,
+  });
+  return { t, lines, advance: (ms: number) => (now += ms) };
+}
+
+describe('OutageTracker', () => {
+  it('says an outage once, a summary at most every 10 s, and once that it is over', () => {
+    const { t, lines, advance } = tracker();
+    t.success('producer'); // nothing to say while all is well
+    t.failure('producer', new Error('connect ECONNREFUSED 127.0.0.1:9092'), '127.0.0.1:9092');
+    for (let i = 0; i < 1000; i += 1) {
+      advance(10); // 10 s in all
+      if (i % 2) t.refused();
+      else t.failure('reply listener', new Error('Connection error'));
+    }
+    advance(5_000);
+    t.refused();
+    t.success('producer');
+    t.success('reply listener');
+
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'warn', 'info']);
+    expect(lines[0]!.message).toBe(
+      'Kafka unreachable at 127.0.0.1:9092: producer failed (connect ECONNREFUSED 127.0.0.1:9092); retrying quietly, a summary at most every 10 s',
+    );
+    expect(lines[1]!.message).toMatch(
+      /^Kafka still unreachable after 10\.0 s: 501 failed attempt\(s\), 500 request\(s\) refused$/,
+    );
+    expect(lines[2]!.message).toBe('Kafka reachable again after 15.0 s (501 request(s) refused meanwhile)');
+    expect(lines[2]!.fields).toMatchObject({
+      event: 'kafka.reachable',
+      broker: '127.0.0.1:9092',
+      downForMs: 15_000,
+      failures: 501,
+      refused: 501,
+      affected: ['producer', 'reply listener'],
+    });
+    expect(t.down).toBe(false);
+  });
+
+  it('counts a refusal only during an outage, and a second outage is told again', () => {
+    const { t, lines, advance } = tracker();
+    t.refused();
+    expect(lines).toEqual([]);
+    t.failure('producer', new Error('down'));
+    advance(1000);
+    t.success('producer');
+    t.failure('producer', new Error('down again'));
+    expect(lines.map((l) => l.fields.event)).toEqual(['kafka.unreachable', 'kafka.reachable', 'kafka.unreachable']);
+  });
+});
+
+describe('isConnectionProblem', () => {
+  it('recognises kafkajs connection errors through their causes', () => {
+    const inner = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+    const outer = Object.assign(new Error('Number of retries exceeded'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      originalError: inner,
+    });
+    expect(isConnectionProblem(outer)).toBe(true);
+    expect(isConnectionProblem('Connection error: read ECONNRESET')).toBe(true);
+    expect(isConnectionProblem(new Error('the Kafka broker did not acknowledge within 5000 ms'))).toBe(true);
+  });
+
+  it('leaves other errors alone', () => {
+    expect(isConnectionProblem(new Error('the request body is invalid: quantity: too small'))).toBe(false);
+    expect(isConnectionProblem(new Error('The request included a message larger than the max message size'))).toBe(
+      false,
+    );
+    expect(isConnectionProblem(new Error('Topic authorization failed'))).toBe(false);
+  });
+});
