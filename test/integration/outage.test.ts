@@ -17,11 +17,12 @@ interface Outcome {
 }
 
 /** A JSON log line of a function (pino), or undefined for anything else the process printed. */
-function jsonLine(line: string): { level?: string; fn?: string; event?: string; msg?: string } | undefined {
+type LogLine = { level?: string; fn?: string; event?: string; msg?: string; err?: { message?: string } };
+function jsonLine(line: string): LogLine | undefined {
   const start = line.indexOf('{"level"');
   if (start === -1) return undefined;
   try {
-    return JSON.parse(line.slice(start)) as { level?: string; fn?: string; event?: string; msg?: string };
+    return JSON.parse(line.slice(start)) as LogLine;
   } catch {
     return undefined;
   }
@@ -124,7 +125,7 @@ withJars('a broker outage under load', () => {
     console.info(`what the outage looked like (first lines):\n${told.slice(0, 8).join('\n')}`);
     // per function: its instances' "unreachable" lines and a summary or two each, nothing per attempt
     for (const [fn, count] of perFunction) expect({ fn, count: count <= 30 }).toEqual({ fn, count: true });
-    expect(notTold.map((l) => `${l!.fn}: ${l!.msg}`)).toEqual([]);
+    expect(notTold.map((l) => `${l!.fn}: ${l!.msg} (${l!.err?.message ?? ''})`)).toEqual([]);
     expect(pluginLoud.length).toBeLessThanOrEqual(3);
     expect(lines.some((l) => /Kafka reachable again after/.test(l))).toBe(true);
     expect(lines.filter((l) => /Unhandled exception in handler/.test(l))).toEqual([]);

@@ -36,7 +36,7 @@ export function isConnectionProblem(error: unknown): boolean {
 }
 
 const CONNECTION_PROBLEM =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EPIPE|Connection error|Connection timeout|Closed connection|Failed to connect|KafkaJSConnection|socket hang up|broker.*(not available|unreachable|did not acknowledge|could not take)|not acknowledge|coordinator is not available|There is no leader|not the leader|Request .* timed out|reply listener (was not positioned|stopped|could not start)|cannot read the reply topic/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EPIPE|Connection error|Connection timeout|Closed connection|Failed to connect|KafkaJSConnection|socket hang up|broker.*(not available|unreachable|did not acknowledge|could not take)|not acknowledge|did not complete within|coordinator is not available|There is no leader|not the leader|Request .* timed out|reply listener (was not positioned|stopped|could not start)|cannot read the reply topic|not connected|disconnected|LEADER_NOT_AVAILABLE|NOT_LEADER|NOT_COORDINATOR|leader is not available|BrokerNotFound|broker not found|Lock timeout|KafkaJSLockTimeout/i;
 
 function describe(error: unknown): string {
   const parts: string[] = [];

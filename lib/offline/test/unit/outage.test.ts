@@ -65,6 +65,7 @@ describe('isConnectionProblem', () => {
     expect(isConnectionProblem(outer)).toBe(true);
     expect(isConnectionProblem('Connection error: read ECONNRESET')).toBe(true);
     expect(isConnectionProblem(new Error('the Kafka broker did not acknowledge within 5000 ms'))).toBe(true);
+    expect(isConnectionProblem(new Error('publishing to Kafka did not complete within 3000 ms'))).toBe(true);
   });
 
   it('leaves other errors alone', () => {
