@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { AWS_REGION, AWS_REGION_HINT, MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT, SECRET_ARN } from './aws-patterns';
 import { ConfigError } from './errors';
 import TOPIC_NAMES from './kafka/topic-names.json';
@@ -19,59 +19,70 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 const intMs = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((s, ctx) => {
+  z.pipe(
+    z._default(z.string(), String(fallback)),
+    z.transform((s: string, ctx) => {
       const n = Number(s);
       if (!/^\d+$/.test(s.trim()) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${s}"` });
+        ctx.issues.push({
+          code: 'custom',
+          message: `must be a whole number from ${min} to ${max}, got "${s}"`,
+          input: s,
+        });
         return z.NEVER;
       }
       return n;
-    });
+    }),
+  );
 
 /** a Kafka topic name (legal characters and length per Apache Kafka's Topic.validate), before KAFKA_TOPIC_PREFIX */
 const topic = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((s) => /^[A-Za-z0-9._-]{1,200}$/.test(s) && s !== '.' && s !== '..', {
-      message: 'must be a Kafka topic name: 1-200 characters of letters, digits, . _ -',
-    });
+  z._default(
+    z.string().check(
+      z.refine((s) => /^[A-Za-z0-9._-]{1,200}$/.test(s) && s !== '.' && s !== '..', {
+        message: 'must be a Kafka topic name: 1-200 characters of letters, digits, . _ -',
+      }),
+    ),
+    fallback,
+  );
 
 const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((s) => s === 'true' || s === '1');
+  z.pipe(
+    z._default(z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }), fallback ? 'true' : 'false'),
+    z.transform((s) => s === 'true' || s === '1'),
+  );
 
 const ENV_SCHEMA = z
   .object({
     // optional here: required below unless MSK_CLUSTER_ARN is set (then the brokers are discovered)
-    KAFKA_BROKERS: z
-      .string()
-      .transform((s) => s.split(',').map((b) => b.trim()))
-      .refine((list) => list.length > 0 && list.every((b) => BROKER.test(b)), {
-        message: 'must be a comma-separated host:port list, e.g. 127.0.0.1:9092',
-      })
-      .optional(),
+    KAFKA_BROKERS: z.optional(
+      z
+        .pipe(
+          z.string(),
+          z.transform((s) => s.split(',').map((b) => b.trim())),
+        )
+        .check(
+          z.refine((list) => list.length > 0 && list.every((b) => BROKER.test(b)), {
+            message: 'must be a comma-separated host:port list, e.g. 127.0.0.1:9092',
+          }),
+        ),
+    ),
     /** on AWS: the MSK cluster whose bootstrap brokers are discovered at cold start (lib/kafka/msk.ts) */
-    MSK_CLUSTER_ARN: z.string().regex(MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT).optional(),
+    MSK_CLUSTER_ARN: z.optional(z.string().check(z.regex(MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT))),
     /** set by Lambda; signs MSK IAM tokens when the region cannot be read from MSK_CLUSTER_ARN */
-    AWS_REGION: z.string().regex(AWS_REGION, AWS_REGION_HINT).optional(),
+    AWS_REGION: z.optional(z.string().check(z.regex(AWS_REGION, AWS_REGION_HINT))),
     /** SCRAM credentials in Secrets Manager ({"username","password"}), MSK's way; instead of KAFKA_SASL_USERNAME/PASSWORD */
-    KAFKA_SASL_SECRET_ARN: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
+    KAFKA_SASL_SECRET_ARN: z.optional(z.string().check(z.regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'))),
     /** a PEM file of CA certificates to trust for TLS (self-managed brokers); MSK's certificates need none */
-    KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
-    KAFKA_CLIENT_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 characters of letters, digits, . _ -')
-      .default('kafka-serverless'),
-    KAFKA_AUTH: z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}` }).default('none'),
+    KAFKA_SSL_CA_FILE: z.optional(z.string().check(z.minLength(1))),
+    KAFKA_CLIENT_ID: z._default(
+      z.string().check(z.regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 characters of letters, digits, . _ -')),
+      'kafka-serverless',
+    ),
+    KAFKA_AUTH: z._default(z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}` }), 'none'),
     KAFKA_SSL: bool(false),
-    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
-    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+    KAFKA_SASL_USERNAME: z.optional(z.string().check(z.minLength(1))),
+    KAFKA_SASL_PASSWORD: z.optional(z.string().check(z.minLength(1))),
     KAFKA_CONNECTION_TIMEOUT_MS: intMs(1000, 100, 60_000),
     KAFKA_REQUEST_TIMEOUT_MS: intMs(5000, 100, 300_000),
     /** how long an HTTP function waits for the broker to acknowledge a publish before answering 503 */
@@ -80,50 +91,53 @@ const ENV_SCHEMA = z
     /** request-reply: how long a requester waits for a reply (capped by the function's remaining time) */
     REPLY_TIMEOUT_MS: intMs(5000, 100, 28_000),
     /** request-reply: the only topics a responder writes replies to (comma-separated, before KAFKA_TOPIC_PREFIX) */
-    REPLY_TOPICS_ALLOWED: z
-      .string()
-      .default('')
-      .transform((s) =>
+    REPLY_TOPICS_ALLOWED: z.pipe(
+      z._default(z.string(), ''),
+      z.transform((s: string) =>
         s
           .split(',')
           .map((t) => t.trim())
           .filter(Boolean),
       ),
+    ),
     /** POST /quotes: the topic its requests go to (another service's request topic, if it answers quotes) */
     QUOTE_REQUEST_TOPIC: topic(TOPIC_NAMES.quoteRequests),
     /** POST /quotes: the topic it reads replies from; created with the other topics */
     QUOTE_REPLY_TOPIC: topic(TOPIC_NAMES.quoteReplies),
     /** POST /quotes: how kafka_replyPartition is written; `decimal` when a NestJS service answers (lib/request-reply/protocol.ts) */
-    QUOTE_REPLY_PARTITION_FORMAT: z
-      .enum(REPLY_PARTITION_FORMATS, { error: `must be one of ${REPLY_PARTITION_FORMATS.join(', ')}` })
-      .default('int32'),
+    QUOTE_REPLY_PARTITION_FORMAT: z._default(
+      z.enum(REPLY_PARTITION_FORMATS, { error: `must be one of ${REPLY_PARTITION_FORMATS.join(', ')}` }),
+      'int32',
+    ),
     /** put in front of every topic and consumer group name: lets several developers or test runs share a cluster */
-    KAFKA_TOPIC_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{0,100}$/, 'must be at most 100 characters of letters, digits, . _ -')
-      .default(''),
-    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    KAFKA_TOPIC_PREFIX: z._default(
+      z.string().check(z.regex(/^[A-Za-z0-9._-]{0,100}$/, 'must be at most 100 characters of letters, digits, . _ -')),
+      '',
+    ),
+    LOG_LEVEL: z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
   })
-  .superRefine((env, ctx) => {
-    if (env.KAFKA_AUTH === 'scram' && !env.KAFKA_SASL_SECRET_ARN) {
-      for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
-        if (!env[name]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: 'is required when KAFKA_AUTH=scram (or set KAFKA_SASL_SECRET_ARN)',
-          });
+  .check(
+    z.superRefine((env, ctx) => {
+      if (env.KAFKA_AUTH === 'scram' && !env.KAFKA_SASL_SECRET_ARN) {
+        for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+          if (!env[name]) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: 'is required when KAFKA_AUTH=scram (or set KAFKA_SASL_SECRET_ARN)',
+            });
+          }
         }
       }
-    }
-    if (env.KAFKA_AUTH === 'iam' && !env.AWS_REGION && !env.MSK_CLUSTER_ARN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AWS_REGION'],
-        message: 'is required when KAFKA_AUTH=iam (or set MSK_CLUSTER_ARN)',
-      });
-    }
-  });
+      if (env.KAFKA_AUTH === 'iam' && !env.AWS_REGION && !env.MSK_CLUSTER_ARN) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AWS_REGION'],
+          message: 'is required when KAFKA_AUTH=iam (or set MSK_CLUSTER_ARN)',
+        });
+      }
+    }),
+  );
 
 export interface Config {
   kafka: {
@@ -165,7 +179,7 @@ export interface Config {
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // empty strings count as unset, as a shell user expects from `FOO= cmd`
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = ENV_SCHEMA.safeParse(present);
+  const parsed = z.safeParse(ENV_SCHEMA, present);
   // checked here, not in the schema, so it is reported together with every other problem
   const brokersMissing =
     present.KAFKA_BROKERS || present.MSK_CLUSTER_ARN

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from './zod';
 import { isConnectionProblem } from 'serverless-offline-kafka/outage';
 import type { ReplyPartitionFormat } from './config';
 import { AppError } from './errors';
@@ -88,7 +88,7 @@ function kafkaInvocationErrors<R>(source: RuntimeSource, name: string): middy.Mi
  * @example
  * export const handler = httpJsonHandler(OrderSchema, async (event, { publisher, topics }) => jsonResponse(202, {}));
  */
-export function httpJsonHandler<S extends z.ZodType>(
+export function httpJsonHandler<S extends z.Schema>(
   schema: S,
   route: (event: JsonHttpEvent<z.infer<S>>, rt: Runtime, context: Context) => Promise<HttpResult>,
 ): Handler<HttpEvent, HttpResult> {
@@ -121,7 +121,7 @@ export type RecordContext = Runtime & { record: KafkaRecord };
  * export const handler = kafkaEnvelopeHandler({ consumer: 'audit-log', schema: OrderOutcomeEventSchema,
  *   reportBatchItemFailures: true, recordHandler: (event, deps) => recordAudit(event, deps) });
  */
-export function kafkaEnvelopeHandler<S extends z.ZodType<Envelope>>(options: {
+export function kafkaEnvelopeHandler<S extends z.Schema<Envelope>>(options: {
   /** the function's name: written on dead-letter records and in output ids */
   consumer: string;
   schema: S;
@@ -158,7 +158,7 @@ export function kafkaEnvelopeHandler<S extends z.ZodType<Envelope>>(options: {
  * @example
  * export const handler = kafkaResponderHandler({ name: 'price-quote', schema: QuoteRequestSchema, handle: ({ body }) => priceQuote(body) });
  */
-export function kafkaResponderHandler<S extends z.ZodType>(
+export function kafkaResponderHandler<S extends z.Schema>(
   options: Pick<ResponderOptions<S>, 'name' | 'schema' | 'handle'>,
 ): Handler<KafkaEvent, BatchOutcome> {
   return bindable((source) => {
@@ -210,7 +210,7 @@ export interface RequestReplyRoute {
  *   key: (body) => body.productId,
  * });
  */
-export function httpRequestReplyHandler<S extends z.ZodType>(
+export function httpRequestReplyHandler<S extends z.Schema>(
   schema: S,
   options: {
     route: (rt: Runtime) => RequestReplyRoute;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import * as z from './zod';
 
 /** One problem of an input, with where it is: `items.0.quantity`, or `(root)` for the input as a whole. */
 export interface Issue {
@@ -20,7 +20,7 @@ export const ROOT_PATH = '(root)';
  * parseJsonAs('{"quantity":0}', QuoteSchema, 'the request body', (m, d, c) => new ValidationError(m, d, c));
  * // ValidationError: the request body is invalid: productId: Invalid input: expected string, received undefined; ...
  */
-export function parseJsonAs<S extends z.ZodType>(
+export function parseJsonAs<S extends z.Schema>(
   text: string,
   schema: S,
   subject: string,
@@ -32,7 +32,7 @@ export function parseJsonAs<S extends z.ZodType>(
   } catch (error) {
     throw fail(`${subject} is not valid JSON (${jsonErrorReason(error)})`, undefined, error);
   }
-  const parsed = schema.safeParse(json);
+  const parsed = z.safeParse(schema, json);
   if (!parsed.success) {
     const details = parsed.error.issues.map((i) => ({ path: i.path.join('.') || ROOT_PATH, message: i.message }));
     throw fail(`${subject} is invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);

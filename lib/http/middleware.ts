@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from '../zod';
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, errorBody } from '../errors';
 import type { Logger } from '../logger';
 import { KAFKA_CORRELATION_HTTP_HEADER } from '../request-reply/protocol';
@@ -96,7 +96,7 @@ function utf8Text(bytes: Buffer, raw: string, isBase64Encoded: boolean): string 
  * `maxBytes`, 400 for a body that is empty, not UTF-8, not JSON, or breaks the schema (every problem
  * listed, with its path).
  */
-export function httpJsonBody<S extends z.ZodType>(options: {
+export function httpJsonBody<S extends z.Schema>(options: {
   schema: S;
   /** a number, or a function read on each request (configuration loaded lazily) */
   maxBytes: number | (() => number);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
-import { z } from 'zod';
+import * as z from '../zod';
 
 /** The shape of every event this service publishes: what happened, when, and which request caused it. */
 export interface Envelope<T = unknown> {
@@ -30,13 +30,13 @@ export const HEADERS = {
  * @example
  * const PlacedSchema = envelopeSchema(z.object({ orderId: z.string() }));
  */
-export function envelopeSchema<P extends z.ZodType>(payload: P) {
+export function envelopeSchema<P extends z.Schema>(payload: P) {
   return z.object({
-    id: z.string().min(1),
-    type: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
+    type: z.string().check(z.minLength(1)),
     occurredAt: z.iso.datetime({ offset: true }),
-    correlationId: z.string().min(1),
-    causationId: z.string().min(1).nullable(),
+    correlationId: z.string().check(z.minLength(1)),
+    causationId: z.nullable(z.string().check(z.minLength(1))),
     payload,
   });
 }

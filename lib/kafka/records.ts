@@ -1,5 +1,5 @@
 import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from '../zod';
 import { AppError, ValidationError } from '../errors';
 import { parseJsonAs } from '../validation';
 import type { Envelope } from './envelope';
@@ -105,7 +105,7 @@ export function decodeKafkaEvent(event: KafkaEvent): KafkaRecord[] {
  * @example
  * const order = parseJsonRecord(record, OrderSchema);
  */
-export function parseJsonRecord<S extends z.ZodType>(record: KafkaRecord, schema: S): z.infer<S> {
+export function parseJsonRecord<S extends z.Schema>(record: KafkaRecord, schema: S): z.infer<S> {
   return parseJsonAs(
     record.value.toString('utf8'),
     schema,

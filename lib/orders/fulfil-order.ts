@@ -8,7 +8,7 @@ import {
   OrderFulfilledSchema,
   OrderRejectedSchema,
 } from './events';
-import type { z } from 'zod';
+import type * as z from '../zod';
 
 export const FULFIL_ORDER = 'fulfil-order';
 /** SKUs with this prefix are no longer sold: an order containing one is rejected. */

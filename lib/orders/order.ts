@@ -1,30 +1,24 @@
-import { z } from 'zod';
+import * as z from '../zod';
 import { CurrencySchema } from '../money';
 
 /** An order as a client submits it to POST /orders. */
-export const OrderInputSchema = z
-  .object({
-    /** optional client-chosen id: posting the same id again is how a client retries safely */
-    orderId: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ or -')
-      .optional(),
-    customerId: z.string().min(1).max(64),
-    items: z
-      .array(
-        z
-          .object({
-            sku: z.string().min(1).max(64),
-            quantity: z.number().int().min(1).max(1000),
-            unitPriceCents: z.number().int().min(0),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(100),
-    currency: CurrencySchema,
-  })
-  .strict();
+export const OrderInputSchema = z.strictObject({
+  /** optional client-chosen id: posting the same id again is how a client retries safely */
+  orderId: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ or -')),
+  ),
+  customerId: z.string().check(z.minLength(1), z.maxLength(64)),
+  items: z
+    .array(
+      z.strictObject({
+        sku: z.string().check(z.minLength(1), z.maxLength(64)),
+        quantity: z.int().check(z.gte(1), z.lte(1000)),
+        unitPriceCents: z.int().check(z.gte(0)),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(100)),
+  currency: CurrencySchema,
+});
 
 export type OrderInput = z.infer<typeof OrderInputSchema>;
 

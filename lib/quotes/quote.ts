@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../zod';
 import { CurrencySchema } from '../money';
 import { RequestRefusedError } from '../request-reply/errors';
 
 /** The body of `POST /quotes` and of a `quote-requests` record. */
-export const QuoteRequestSchema = z
-  .object({
-    productId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, . _ -'),
-    quantity: z.number().int().min(1),
-    currency: CurrencySchema,
-  })
-  .strict();
+export const QuoteRequestSchema = z.strictObject({
+  productId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, . _ -')),
+  quantity: z.int().check(z.gte(1)),
+  currency: CurrencySchema,
+});
 
 export type QuoteRequest = z.infer<typeof QuoteRequestSchema>;
 

@@ -1,5 +1,5 @@
 import type { Message, TopicMessages } from 'kafkajs';
-import type { z } from 'zod';
+import type * as z from '../zod';
 import { AppError, ValidationError, errorBody, type ErrorBody } from '../errors';
 import { recordHeader, type KafkaRecord } from '../kafka/records';
 import type { Logger } from '../logger';
@@ -47,7 +47,7 @@ export interface BatchOutcome {
   skipped: number;
 }
 
-export interface ResponderOptions<S extends z.ZodType> {
+export interface ResponderOptions<S extends z.Schema> {
   /** a name for the logs, e.g. "price-quote" */
   name: string;
   /** validates each request body; a body that breaks it gets a 400 error reply */
@@ -98,7 +98,7 @@ function nestError(status: number, body: unknown): string {
  *   allowedReplyTopics: ['quote-replies'], transport, logger, sendTimeoutMs: 5000 });
  * await responder.handleRecords(decodeKafkaEvent(event));
  */
-export function createResponder<S extends z.ZodType>(options: ResponderOptions<S>): Responder {
+export function createResponder<S extends z.Schema>(options: ResponderOptions<S>): Responder {
   const { logger, transport, name } = options;
   const now = options.now ?? Date.now;
   const allowed = new Set(options.allowedReplyTopics);

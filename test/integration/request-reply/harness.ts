@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import type { z } from 'zod';
+import type * as z from '../../../lib/zod';
 import { loadConfig } from '../../../lib/config';
 import { createKafka } from '../../../lib/kafka/client';
 import { decodeKafkaEvent } from '../../../lib/kafka/records';
@@ -29,7 +29,7 @@ export interface RunningResponder {
  * The responder helper driven by a plain kafkajs consumer, standing in for the event source: each batch
  * becomes an MSK event, is decoded like in Lambda, answered, and its offsets committed only afterwards.
  */
-export async function startResponder<S extends z.ZodType>(options: {
+export async function startResponder<S extends z.Schema>(options: {
   requestTopic: string;
   groupId: string;
   allowedReplyTopics: string[];

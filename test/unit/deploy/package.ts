@@ -29,6 +29,8 @@ export interface Packaged {
   };
   /** path of the CloudFormation template, for cfn-lint */
   templateFile: string;
+  /** the folder `serverless package` wrote to: the template and one zip per function */
+  dir: string;
   cleanup(): void;
 }
 
@@ -63,6 +65,7 @@ export function packageStage(
       template: existsSync(templateFile) ? JSON.parse(readFileSync(templateFile, 'utf8')) : undefined,
       service: existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')).service : undefined,
       templateFile,
+      dir: out,
       cleanup: () => rmSync(out, { recursive: true, force: true }),
     };
   } finally {

@@ -4,7 +4,8 @@
  * The expectations are read from serverless.yml's own events, so new Kafka functions are covered.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import JSZip from 'jszip';
 import { TOPICS } from '../../../lib/kafka/topics';
 import { kafkaArns } from '../../../deploy/iam';
 import { packageStage, ROOT, testStage, type CfnResource, type Packaged } from './package';
@@ -172,6 +173,79 @@ describe('npm run package:aws (the example AWS stage)', () => {
     );
     expect(written.length).toBeGreaterThan(0);
     expect(written.filter((t) => !declared.has(t))).toEqual([]);
+  });
+
+  describe('what each function ships (cold start)', () => {
+    /** every function's artifact: its zip's file names and its handler bundle and source map */
+    let artifacts: { id: string; key: string; files: string[]; bundle: string; map?: string }[];
+    beforeAll(async () => {
+      artifacts = await Promise.all(
+        ofType('AWS::Lambda::Function').map(async ([id, fn]) => {
+          const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+          const zip = await JSZip.loadAsync(readFileSync(join(pkg.dir, basename(key))));
+          const handlerFile = `${String(fn.Properties.Handler).replace(/\.[^.]+$/, '')}.js`;
+          return {
+            id,
+            key,
+            files: Object.keys(zip.files),
+            bundle: await zip.file(handlerFile)!.async('string'),
+            map: await zip.file(`${handlerFile}.map`)?.async('string'),
+          };
+        }),
+      );
+    });
+
+    it('packages every function on its own: one artifact each, holding only its handler and source map', () => {
+      expect(artifacts.length).toBe(Object.keys(pkg.service!.functions).length);
+      expect(new Set(artifacts.map((a) => a.key)).size).toBe(artifacts.length);
+      for (const { id, files } of artifacts) {
+        const handler = String(resources[id]!.Properties.Handler).replace(/\.[^.]+$/, '');
+        expect({ id, files: files.filter((f) => !f.endsWith('/')).sort() }).toEqual({
+          id,
+          files: [`${handler}.js`, `${handler}.js.map`],
+        });
+      }
+    });
+
+    it('minifies each bundle and keeps its source map beside it, not linked (nothing reads it at cold start)', () => {
+      for (const { id, bundle, map } of artifacts) {
+        const lines = bundle.split('\n');
+        expect({ id, averageLineLength: bundle.length / lines.length > 1000 }).toEqual({ id, averageLineLength: true });
+        expect({ id, linked: /sourceMappingURL/.test(bundle) }).toEqual({ id, linked: false });
+        expect({ id, mapSources: JSON.parse(map!).sources.length > 0 }).toEqual({ id, mapSources: true });
+      }
+    });
+
+    it('carries no code of the local event source plugin', () => {
+      for (const { id, bundle } of artifacts) {
+        // string literals of lib/offline/src/partition-worker.ts and plugin.ts survive minification
+        expect({
+          id,
+          plugin: ['RetriesExhausted', "'serverless-offline-kafka'"].filter((s) =>
+            bundle.includes(s.replace(/'/g, '"')),
+          ),
+        }).toEqual({ id, plugin: [] });
+      }
+    });
+
+    it("loads from the runtime's AWS SDK v3 only the packages serverless.yml excludes, and ships no node_modules", () => {
+      const fromRuntime = (pkg.service as unknown as { custom: { esbuild: { exclude: string[] } } }).custom.esbuild
+        .exclude;
+      expect(fromRuntime).toEqual(expect.arrayContaining(['@aws-sdk/client-kafka', '@aws-sdk/client-secrets-manager']));
+      for (const { id, bundle, files } of artifacts) {
+        const required = [...new Set([...bundle.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1]!))];
+        expect({ id, notInRuntimeList: required.filter((m) => !fromRuntime.includes(m)) }).toEqual({
+          id,
+          notInRuntimeList: [],
+        });
+        expect({ id, nodeModules: files.filter((f) => f.startsWith('node_modules/')) }).toEqual({
+          id,
+          nodeModules: [],
+        });
+        // a bundled SDK client alone would be larger than this whole budget
+        expect({ id, underBudget: bundle.length < 600 * 1024 }).toEqual({ id, underBudget: true });
+      }
+    });
   });
 });
 
