@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
 import JSZip from 'jszip';
+import { median, round1, round2 } from './lib/stats';
 
 const ROOT = resolve(__dirname, '..');
 const { values: args } = parseArgs({
@@ -28,12 +29,6 @@ const say = (line: string) => console.error(line);
 
 /** The esbuild settings serverless.yml gives serverless-esbuild for an AWS stage (custom.esbuild); kafkajs and pino need no AWS SDK. */
 const AWS_BUNDLE: BuildOptions = { bundle: true, minify: true, target: 'node20', platform: 'node', format: 'cjs' };
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Module evaluation time of `file`: `require` in a fresh node process, in ms. */
 function evalOnce(file: string): number {
@@ -49,8 +44,6 @@ function evalOnce(file: string): number {
   return Number(result.stdout);
 }
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
-const round2 = (n: number) => Math.round(n * 100) / 100;
 const REFERENCE = 'reference';
 
 async function main(): Promise<void> {

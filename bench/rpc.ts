@@ -15,14 +15,14 @@
  *   request, `errors` anything that is not a 200.
  * With --json the last line is one JSON object (the figures for concurrency 16 at the top level).
  */
-import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
-import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { Kafka, logLevel } from 'kafkajs';
 import { brokersOf } from '../broker/address';
 import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
+import { createTopics, deleteTopics, startKafkaFloor } from './lib/kafka';
+import { drive, round1 as round, type Latency, type Outcome } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,146 +37,15 @@ const BROKERS = brokersOf().split(',');
 const kafka = new Kafka({ clientId: 'bench-rpc', brokers: BROKERS, logLevel: logLevel.NOTHING });
 const say = (line: string) => console.error(line);
 
-interface Level {
-  concurrency: number;
-  requests: number;
-  p50_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  rps: number;
-  errors: number;
-  mismatches: number;
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-const round = (n: number) => Math.round(n * 10) / 10;
-
-/** Run `count` calls of `task` with `concurrency` in flight; latencies of the successful ones. */
-async function drive(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<'ok' | 'error' | 'mismatch'>,
-): Promise<Level> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let mismatches = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        const outcome = await task(i).catch(() => 'error' as const);
-        if (outcome === 'ok') latencies.push(performance.now() - t0);
-        else if (outcome === 'mismatch') mismatches += 1;
-        else errors += 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    concurrency,
-    requests: count,
-    p50_ms: round(percentile(latencies, 50)),
-    p95_ms: round(percentile(latencies, 95)),
-    p99_ms: round(percentile(latencies, 99)),
-    rps: round(count / seconds),
-    errors,
-    mismatches,
-  };
-}
-
-async function createTopics(topics: { topic: string; numPartitions: number }[]) {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics });
-  await waitForTopicLeaders(
-    admin,
-    topics.map((t) => t.topic),
-  );
-  await admin.disconnect();
-}
-
-async function deleteTopics(topics: string[]) {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
-}
-
-/** The floor: request→reply with plain kafkajs, no HTTP, no Lambda runtime, no event source. */
-async function startFloor(prefix: string) {
-  const requests = `${prefix}floor-requests`;
-  const replies = `${prefix}floor-replies`;
-  await createTopics([
-    { topic: requests, numPartitions: 6 },
-    { topic: replies, numPartitions: 1 },
-  ]);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  const pending = new Map<string, (value: string) => void>();
-  const joined = (consumer: Consumer) =>
-    new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-
-  const responder = kafka.consumer({ groupId: `${prefix}floor-responder`, maxWaitTimeInMs: 1000 });
-  await responder.connect();
-  await responder.subscribe({ topic: requests, fromBeginning: true });
-  const responderJoined = joined(responder);
-  await responder.run({
-    partitionsConsumedConcurrently: 6,
-    eachMessage: async ({ message }) => {
-      await producer.send({
-        topic: replies,
-        acks: -1,
-        messages: [{ key: message.key, value: message.value, headers: { cid: message.headers!.cid! } }],
-      });
-    },
-  });
-  const listener = kafka.consumer({ groupId: `${prefix}floor-listener`, maxWaitTimeInMs: 1000 });
-  await listener.connect();
-  await listener.subscribe({ topic: replies, fromBeginning: true });
-  const listenerJoined = joined(listener);
-  await listener.run({
-    eachMessage: async ({ message }) => {
-      const cid = String(message.headers!.cid);
-      pending.get(cid)?.(message.value!.toString());
-      pending.delete(cid);
-    },
-  });
-  await Promise.all([responderJoined, listenerJoined]);
-
-  return {
-    async call(body: { productId: string; quantity: number }): Promise<string> {
-      const cid = randomUUID();
-      const answer = new Promise<string>((resolve, reject) => {
-        pending.set(cid, resolve);
-        setTimeout(() => pending.delete(cid) && reject(new Error('floor timeout')), 10_000).unref();
-      });
-      await producer.send({
-        topic: requests,
-        acks: -1,
-        messages: [{ key: body.productId, value: JSON.stringify(body), headers: { cid } }],
-      });
-      return answer;
-    },
-    async stop() {
-      await Promise.all([responder.disconnect(), listener.disconnect()]);
-      await producer.disconnect();
-      await deleteTopics([requests, replies]);
-    },
-  };
-}
+type Level = Latency & { concurrency: number };
 
 async function main(): Promise<void> {
   const prefix = `bench-rpc-${Date.now().toString(36)}-`;
   const declared = TOPICS.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions }));
   say(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map(round).join(' ')}`);
-  await createTopics(declared);
+  await createTopics(kafka, declared);
   let offline: OfflineProcess | undefined;
-  let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
+  let floor: Awaited<ReturnType<typeof startKafkaFloor>> | undefined;
   try {
     say('starting serverless offline (quote + price-quote through the local event source)');
     offline = await startOffline({
@@ -185,7 +54,7 @@ async function main(): Promise<void> {
       timeoutMs: 180_000,
     });
     const url = `${offline.url}/quotes`;
-    const http = async (i: number, tag: string): Promise<'ok' | 'error' | 'mismatch'> => {
+    const http = async (i: number, tag: string): Promise<Outcome> => {
       const productId = `${tag}-${i}`;
       const quantity = (i % 500) + 1;
       const response = await fetch(url, {
@@ -206,8 +75,8 @@ async function main(): Promise<void> {
     const coldMs = round(performance.now() - coldStart);
     say(`first request of a cold quote container: ${coldMs} ms (${coldOutcome})`);
 
-    floor = await startFloor(prefix);
-    const floorCall = async (i: number): Promise<'ok' | 'error' | 'mismatch'> => {
+    floor = await startKafkaFloor(kafka, prefix);
+    const floorCall = async (i: number): Promise<Outcome> => {
       const productId = `floor-${i}`;
       const answer = JSON.parse(await floor!.call({ productId, quantity: 1 })) as { productId: string };
       return answer.productId === productId ? 'ok' : 'mismatch';
@@ -219,8 +88,8 @@ async function main(): Promise<void> {
       // warm-up: serverless offline starts a worker per concurrent request (Lambda's containers)
       const warm = await drive(concurrency * 4, concurrency, (i) => http(i, `warm${concurrency}`));
       await drive(Math.min(count, 200), concurrency, floorCall);
-      const floorLevel = await drive(count, concurrency, floorCall);
-      const httpLevel = await drive(count, concurrency, (i) => http(i, `c${concurrency}`));
+      const floorLevel: Level = { concurrency, ...(await drive(count, concurrency, floorCall)) };
+      const httpLevel: Level = { concurrency, ...(await drive(count, concurrency, (i) => http(i, `c${concurrency}`))) };
       results.push({ http: httpLevel, floor: floorLevel, warmupErrors: warm.errors + warm.mismatches });
       say(
         `concurrency ${String(concurrency).padStart(2)}: HTTP p50 ${httpLevel.p50_ms} p95 ${httpLevel.p95_ms} p99 ${httpLevel.p99_ms} ms, ` +
@@ -250,7 +119,10 @@ async function main(): Promise<void> {
   } finally {
     await floor?.stop().catch(() => undefined);
     await offline?.stop();
-    await deleteTopics(declared.map((t) => t.topic));
+    await deleteTopics(
+      kafka,
+      declared.map((t) => t.topic),
+    );
   }
 }
 

@@ -26,6 +26,7 @@ import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
 import { buildEvent, recordSize, toLambdaRecord, type EventSourceSettings } from 'serverless-offline-kafka';
 import { brokersOf } from '../broker/address';
 import { startOffline } from '../test/helpers/offline';
+import { median } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -204,8 +205,6 @@ async function measureHandoff(): Promise<number> {
   await worker.terminate();
   return rps;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const topic = `bench-throughput-${Date.now().toString(36)}`;
