@@ -14,6 +14,7 @@
  *   from process start, and for every contestant the records it lost or delivered twice (each record's
  *   value starts with its index, so this holds even where a contestant labels partitions wrongly).
  * Prints the tables (markdown); with --json the last line is one JSON object (bench/lib/report.ts).
+ * `--only rpc` or `--only throughput` measures one half, for quick comparisons (progress lines only).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -45,6 +46,8 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '100' },
     rounds: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
+    // 'rpc' or 'throughput': measure one half only (prints its progress lines, no table)
+    only: { type: 'string' },
   },
 });
 const REQUESTS = Number(args.requests);
@@ -60,13 +63,19 @@ const BROKERS = brokersOf().split(',');
 const PEER = 'peer-offline-kafka';
 const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
 const say = (line: string) => console.error(`[bench] ${line}`);
+/** The fixture services set no mode: the command line's `--useInProcess` picks it (HTTP and Kafka alike). */
 const modeArgs = (mode: Mode) => (mode === 'in_process' ? ['--useInProcess'] : []);
+/** This project's serverless.yml reads its HTTP functions' mode from OFFLINE_IN_PROCESS (Kafka-triggered ones: worker threads). */
+const modeEnv = (mode: Mode) => ({ OFFLINE_IN_PROCESS: String(mode === 'in_process') });
 
-/** The mode `npm start` runs functions in: serverless.yml's custom.serverless-offline.useInProcess. */
+/** The mode `npm start` runs HTTP functions in: OFFLINE_IN_PROCESS's fallback in serverless.yml. */
 function defaultMode(): Mode {
-  return /^\s+useInProcess:\s*true\b/m.test(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'))
-    ? 'in_process'
-    : 'worker';
+  const fallback = /\$\{env:OFFLINE_IN_PROCESS, '(true|false)'\}/.exec(
+    readFileSync(join(ROOT, 'serverless.yml'), 'utf8'),
+  );
+  if (!fallback)
+    throw new Error('serverless.yml: custom.serverless-offline.useInProcess no longer reads OFFLINE_IN_PROCESS');
+  return fallback[1] === 'true' ? 'in_process' : 'worker';
 }
 
 function peerVersion(): string {
@@ -181,8 +190,7 @@ async function requestReply(defaults: Mode): Promise<BenchReport['rpc']> {
     try {
       offline = await startOffline({
         cwd: ROOT,
-        env: { KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'error', REPLY_TIMEOUT_MS: '9000' },
-        args: modeArgs(mode),
+        env: { KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'error', REPLY_TIMEOUT_MS: '9000', ...modeEnv(mode) },
         readyPattern: /kafka: ready: /,
         timeoutMs: 180_000,
       });
@@ -360,6 +368,8 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map(round1).join(' ')} at start`;
   say(`machine: ${machine}; broker ${BROKERS.join(',')}`);
   const defaults = defaultMode();
+  if (args.only === 'rpc') return void (await requestReply(defaults));
+  if (args.only === 'throughput') return void (await eventSource());
   const rpc = await requestReply(defaults);
   const throughput = await eventSource();
   const report: BenchReport = {

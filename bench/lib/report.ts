@@ -6,7 +6,7 @@ import { round2, type Latency } from './stats';
 
 export type Mode = 'worker' | 'in_process';
 export const MODES: readonly Mode[] = ['worker', 'in_process'];
-export const MODE_LABEL: Record<Mode, string> = { worker: 'worker threads', in_process: '--useInProcess' };
+export const MODE_LABEL: Record<Mode, string> = { worker: 'worker threads', in_process: 'in-process' };
 
 /** One request-reply contestant at concurrency 1 and 16. */
 export interface RpcLevels {
@@ -107,7 +107,7 @@ export function renderTables(report: BenchReport): string {
     ],
     [
       ...MODES.map((m) =>
-        rpcRow(`this project, ${MODE_LABEL[m]}${m === report.default ? ' (default)' : ''}`, rpc[m], true),
+        rpcRow(`this project, HTTP ${MODE_LABEL[m]}${m === report.default ? ' (default)' : ''}`, rpc[m], true),
       ),
       rpcRow('floor: raw kafkajs round trip', rpc.floor_kafka, false),
       rpcRow('floor: serverless offline, no-op HTTP function', rpc.floor_http, false),
@@ -125,16 +125,15 @@ export function renderTables(report: BenchReport): string {
   const tpTable = table(
     ['event source', 'records/s', 'from process start', 'vs kafkajs', 'vs peer', 'lost', 'duplicated'],
     [
-      ...MODES.map((m) =>
-        tpRow(`this project, ${MODE_LABEL[m]}${m === report.default ? ' (default)' : ''}`, throughput[m]),
-      ),
+      ...MODES.map((m) => tpRow(`this project, handler ${MODE_LABEL[m]}`, throughput[m])),
       tpRow(`${setup.peer} (npm peer)`, throughput.peer),
       tpRow('plain kafkajs eachBatch', throughput.kafkajs),
     ],
   );
   return [
     `Request-reply: ${setup.requests_c1} requests at concurrency 1, ${setup.requests_c16} at 16, after a warm-up; ` +
-      `"vs floors" is p50 / (raw kafkajs p50 + no-op HTTP p50). Reads per reply: ` +
+      `HTTP functions in worker threads or in-process, the Kafka-triggered responder in worker threads in both; ` +
+      `"vs floors" is p50 / (raw kafkajs p50 + no-op HTTP p50, the HTTP floor in the default mode). Reads per reply: ` +
       MODES.map(
         (m) => `${rpc.reads_per_reply_by_mode[m]} (${MODE_LABEL[m]}, ${rpc.containers_by_mode[m]} containers)`,
       ).join(', ') +

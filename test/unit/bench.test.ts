@@ -130,9 +130,9 @@ describe('the report', () => {
   it('renders both tables with the ratios to the floors, to kafkajs and to the peer', () => {
     const text = renderTables(report);
     // worker c16 p50 40 ms against floors 10 + 10 ms
-    expect(text).toMatch(/this project, worker threads \(default\) .*\| 2\.00x /);
+    expect(text).toMatch(/this project, HTTP worker threads \(default\) .*\| 2\.00x /);
     // in-process 90 records/s: 0.30x kafkajs, 1.29x the peer
-    expect(text).toMatch(/this project, --useInProcess +\| 90 .*\| 0\.30x +\| 1\.29x /);
+    expect(text).toMatch(/this project, handler in-process +\| 90 .*\| 0\.30x +\| 1\.29x /);
     expect(text).toContain('Reads per reply: 1.2 (worker threads, 16 containers)');
   });
 });

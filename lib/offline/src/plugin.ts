@@ -137,11 +137,13 @@ export default class ServerlessOfflineKafka {
     if (all.length === 0) return;
     const { service } = this.#serverless;
     const options = readPluginOptions(service.custom?.[CUSTOM_KEY]);
-    // the option set serverless-offline builds for HTTP functions: defaults < custom < command line
+    // the option set serverless-offline builds for HTTP functions (defaults < custom < command line), and
+    // where Kafka-triggered handlers run, when this plugin's useInProcess says so
     const offlineOptions = {
       ...defaultOptions,
       ...(service.custom?.['serverless-offline'] as Record<string, unknown> | undefined),
       ...this.#cliOptions,
+      ...(options.useInProcess === undefined ? {} : { useInProcess: options.useInProcess }),
     };
     const lambdas = service.getAllFunctions().map((functionKey) => ({
       functionKey,

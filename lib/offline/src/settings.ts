@@ -56,6 +56,11 @@ export interface PluginOptions {
   retryBackoff: { initialMs: number; maxMs: number };
   /** kafkajs consumer session timeout: how long a crashed process keeps its partitions */
   sessionTimeoutMs: number;
+  /**
+   * Run Kafka-triggered handlers in serverless offline's process (true) or in its worker threads
+   * (false); unset: as serverless-offline's own `useInProcess` says for HTTP functions.
+   */
+  useInProcess?: boolean;
 }
 
 export interface ServiceContext {
@@ -166,5 +171,13 @@ export function readPluginOptions(raw: unknown): PluginOptions {
   if (initialMs < 1 || maxMs < initialMs) {
     throw new OfflineKafkaConfigError('custom.serverless-offline-kafka.retryBackoff: need 1 <= initialMs <= maxMs');
   }
-  return { brokers: parseBrokers(o.brokers), retryBackoff: { initialMs, maxMs }, sessionTimeoutMs };
+  if (o.useInProcess !== undefined && typeof o.useInProcess !== 'boolean') {
+    throw new OfflineKafkaConfigError('custom.serverless-offline-kafka.useInProcess: must be true or false');
+  }
+  return {
+    brokers: parseBrokers(o.brokers),
+    retryBackoff: { initialMs, maxMs },
+    sessionTimeoutMs,
+    ...(o.useInProcess === undefined ? {} : { useInProcess: o.useInProcess }),
+  };
 }

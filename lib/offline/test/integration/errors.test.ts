@@ -65,6 +65,8 @@ it('a failing batch is retried, whole and in order, until it succeeds; then it i
   ]);
   await waitForCommit('retryForever', topics.TOPIC_RETRY, '2');
   expect(offline.output()).toMatch(/kafka: retryForever \S+ offsets 0\.\.1 \(2 records\) attempt 3 \d+ ms ok/);
+  // in a worker thread (serverless-offline's default), never serverless offline's own thread (0)
+  expect(report.entries('retryForever').filter((e) => e.thread === 0)).toEqual([]);
 });
 
 it('a timeout is retried like an error, in a fresh worker', async () => {

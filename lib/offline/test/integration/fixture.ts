@@ -21,6 +21,8 @@ export interface ReportEntry {
   fn: string;
   at: number;
   version: string;
+  /** the handler's thread: 0 in serverless offline's own process, a worker thread's id otherwise */
+  thread: number;
   phase: 'start' | 'end';
   outcome?: 'ok' | 'error' | 'partial';
   size?: number;
@@ -66,8 +68,13 @@ export function finishedIds(entries: ReportEntry[], fn: string): Set<string> {
 }
 
 /** `serverless offline start` for a fixture config, waiting for the event source's "ready" line. */
-export function startFixture(config: string, env: Record<string, string>, timeoutMs = 90_000): Promise<OfflineProcess> {
-  return startOffline({ cwd: FIXTURE_DIR, config, env, readyPattern: /kafka: ready: /, timeoutMs });
+export function startFixture(
+  config: string,
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+  args: string[] = [],
+): Promise<OfflineProcess> {
+  return startOffline({ cwd: FIXTURE_DIR, config, env, readyPattern: /kafka: ready: /, timeoutMs, args });
 }
 
 export async function produce(topic: string, messages: Message[]): Promise<void> {

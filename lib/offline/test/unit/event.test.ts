@@ -87,6 +87,15 @@ describe('settings', () => {
   });
 });
 
+describe('plugin options', () => {
+  it('leaves the invocation mode to serverless-offline unless useInProcess is set, and refuses anything but a boolean', () => {
+    expect(readPluginOptions({}).useInProcess).toBeUndefined();
+    expect(readPluginOptions({ useInProcess: false }).useInProcess).toBe(false);
+    expect(readPluginOptions({ useInProcess: true }).useInProcess).toBe(true);
+    expect(() => readPluginOptions({ useInProcess: 'false' })).toThrow(/useInProcess: must be true or false/);
+  });
+});
+
 describe('partial batch responses', () => {
   const batch = [record, { ...record, offset: 43 }, { ...record, offset: 44 }];
   it.each([[null], [undefined], [{}], [{ batchItemFailures: [] }], ['ok']])('%j means all succeeded', (result) => {

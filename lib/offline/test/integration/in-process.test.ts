@@ -1,0 +1,90 @@
+import { consumeRecords, createTopic, deleteTopics, uniqueName, waitFor } from '../helpers/kafka';
+import type { OfflineProcess } from '../helpers/offline';
+import {
+  committedOffsets,
+  createReport,
+  instructions,
+  produce,
+  startFixture,
+  starts,
+  type ReportEntry,
+} from './fixture';
+
+/**
+ * The same event source with the handlers in serverless offline's process (`--useInProcess`, which the
+ * plugin follows unless its own `useInProcess` says otherwise) instead of worker threads: a
+ * representative set of errors.test.ts — a failing batch retried whole and in order then committed, a
+ * partial batch response, retries exhausted into the Kafka destination — and the order of a partition.
+ */
+const topics = {
+  TOPIC_RETRY: uniqueName('ip-retry'),
+  TOPIC_LIMITED: uniqueName('ip-limited'),
+  TOPIC_AGED: uniqueName('ip-aged'),
+  TOPIC_BISECT: uniqueName('ip-bisect'),
+  TOPIC_PARTIAL: uniqueName('ip-partial'),
+  TOPIC_TIMEOUT: uniqueName('ip-timeout'),
+  TOPIC_DLQ_LIMITED: uniqueName('ip-dlq-limited'),
+  TOPIC_DLQ_AGED: uniqueName('ip-dlq-aged'),
+  TOPIC_DLQ_BISECT: uniqueName('ip-dlq-bisect'),
+};
+const group = (fn: string, topic: string) => `es-errors-local-${fn}-${topic}`;
+const report = createReport();
+let offline: OfflineProcess;
+
+beforeAll(async () => {
+  for (const topic of Object.values(topics)) await createTopic(topic, 1);
+  offline = await startFixture('errors.yml', { ...topics, REPORT_FILE: report.file }, 90_000, ['--useInProcess']);
+}, 150_000);
+
+afterAll(async () => {
+  await offline?.stop();
+  await deleteTopics(Object.values(topics));
+  report.cleanup();
+});
+
+const ids = (e: ReportEntry) => e.records.map((r) => r.id);
+const waitForCommit = (fn: string, topic: string, offset: string) =>
+  waitFor(async () => (await committedOffsets(group(fn, topic), topic)).get(0) === offset, {
+    timeoutMs: 60_000,
+    what: `${fn} to commit offset ${offset}`,
+  });
+
+it('a failing batch is retried, whole and in order, until it succeeds; only then committed', async () => {
+  await produce(topics.TOPIC_RETRY, [
+    { value: instructions('r1', { failTimes: 2 }) },
+    { value: instructions('r2') },
+    { value: instructions('r3') },
+  ]);
+  await waitForCommit('retryForever', topics.TOPIC_RETRY, '3');
+  expect(starts(report.entries(), 'retryForever').map(ids)).toEqual([
+    ['r1', 'r2', 'r3'],
+    ['r1', 'r2', 'r3'],
+    ['r1', 'r2', 'r3'],
+  ]);
+  expect(offline.output()).toMatch(/kafka: retryForever \S+ offsets 0\.\.2 \(3 records\) attempt 3 \d+ ms ok/);
+  // in serverless offline's own thread, not a worker thread
+  expect(new Set(report.entries('retryForever').map((e) => e.thread))).toEqual(new Set([0]));
+});
+
+it('a partial batch response commits up to the lowest failed record and delivers again from it', async () => {
+  await produce(topics.TOPIC_PARTIAL, [
+    { value: instructions('p1') },
+    { value: instructions('p2', { partialTimes: 1 }) },
+    { value: instructions('p3') },
+  ]);
+  await waitForCommit('partial', topics.TOPIC_PARTIAL, '3');
+  expect(starts(report.entries(), 'partial').map(ids).slice(0, 2)).toEqual([
+    ['p1', 'p2', 'p3'],
+    ['p2', 'p3'],
+  ]);
+});
+
+it('after maximumRetryAttempts the record goes to the Kafka destination, and the partition moves on', async () => {
+  await produce(topics.TOPIC_LIMITED, [{ value: instructions('x1', { fail: true }) }, { value: instructions('x2') }]);
+  const [failure] = await consumeRecords(topics.TOPIC_DLQ_LIMITED, 1, { timeoutMs: 60_000 });
+  expect(JSON.parse(failure!.value!.toString()).requestContext).toMatchObject({
+    condition: 'RetriesExhausted',
+    approximateInvokeCount: 2,
+  });
+  await waitForCommit('limited', topics.TOPIC_LIMITED, '2');
+});
