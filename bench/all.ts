@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json --requests 1000 --records 20000 --size 1024 --partitions 6 --batch-size 100 --rounds 5]
+ * npm run bench [-- --json --requests 1000 --records 100000 --size 1024 --partitions 6 --batch-size 100 --rounds 5]
  *
  * One run, one broker, side by side (docs/benchmarks.md):
  * - request-reply, POST /quotes through `serverless offline` (quote → quote-requests → the local event
@@ -40,7 +40,7 @@ import { drive, median, round1, type Outcome } from './lib/stats';
 const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '1000' },
-    records: { type: 'string', default: '20000' },
+    records: { type: 'string', default: '100000' },
     size: { type: 'string', default: '1024' },
     partitions: { type: 'string', default: '6' },
     'batch-size': { type: 'string', default: '100' },
