@@ -24,6 +24,7 @@ import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { brokersOf } from '../broker/address';
 import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
+import { postQuote, type Call } from './lib/http';
 import { createTopics, deleteTopics, Delivery, indexOf, produceIndexed, startKafkaFloor } from './lib/kafka';
 import {
   MODE_LABEL,
@@ -35,7 +36,7 @@ import {
   type RpcLevels,
   type Throughput,
 } from './lib/report';
-import { drive, median, round1, type Outcome } from './lib/stats';
+import { drive, median, round1 } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,8 +89,6 @@ function peerVersion(): string {
 
 // ---------------------------------------------------------------------------------------------- request-reply
 
-type Call = (i: number, tag: string) => Promise<Outcome>;
-
 /** c1 and c16 of `call`, each level warmed up first (serverless offline starts a worker per concurrent call). */
 async function levels(call: Call, label: string): Promise<RpcLevels> {
   await drive(16 * 4, 16, (i) => call(i, 'warm'));
@@ -101,24 +100,6 @@ async function levels(call: Call, label: string): Promise<RpcLevels> {
   );
   return { c1, c16 };
 }
-
-/** POST a quote request to `url`; ok only for the answer to this very request. */
-const postQuote =
-  (url: string): Call =>
-  async (i, tag) => {
-    const productId = `${tag}-${i}`;
-    const quantity = (i % 500) + 1;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ productId, quantity }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const body = (await response.json()) as { productId?: string; quantity?: number };
-    // serverless offline answers a Lambda timeout with 200 and its own error body: an error, not a quote
-    if (response.status !== 200 || body.productId === undefined) return 'error';
-    return body.productId === productId && body.quantity === quantity ? 'ok' : 'mismatch';
-  };
 
 /** Reply partitions held by the live reply listeners (one group each), and replies written per partition. */
 async function replyReads(prefix: string): Promise<{ readsPerReply: number; containers: number }> {

@@ -21,6 +21,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { brokersOf } from '../broker/address';
 import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
+import { postQuote } from './lib/http';
 import { createTopics, deleteTopics, startKafkaFloor } from './lib/kafka';
 import { drive, round1 as round, type Latency, type Outcome } from './lib/stats';
 
@@ -53,22 +54,7 @@ async function main(): Promise<void> {
       readyPattern: /kafka: ready: /,
       timeoutMs: 180_000,
     });
-    const url = `${offline.url}/quotes`;
-    const http = async (i: number, tag: string): Promise<Outcome> => {
-      const productId = `${tag}-${i}`;
-      const quantity = (i % 500) + 1;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ productId, quantity }),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const body = (await response.json()) as { productId?: string; quantity?: number };
-      // serverless offline answers a Lambda timeout with 200 and its own error body: an error, not a quote
-      if (response.status !== 200 || body.productId === undefined) return 'error';
-      // a quote for another request is a mismatch: the one outcome that must never happen
-      return body.productId === productId && body.quantity === quantity ? 'ok' : 'mismatch';
-    };
+    const http = postQuote(`${offline.url}/quotes`);
 
     const coldStart = performance.now();
     const coldOutcome = await http(0, 'cold');

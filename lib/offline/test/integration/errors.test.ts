@@ -1,4 +1,4 @@
-import { BROKERS, consumeRecords, createTopic, deleteTopics, uniqueName, waitFor } from '../helpers/kafka';
+import { BROKERS, consumeRecords, createTopic, deleteTopics, waitFor } from '../helpers/kafka';
 import type { OfflineProcess } from '../helpers/offline';
 import {
   committedOffsets,
@@ -6,6 +6,8 @@ import {
   finishedIds,
   instructions,
   produce,
+  errorsGroup,
+  errorsTopics,
   startFixture,
   starts,
   type ReportEntry,
@@ -16,18 +18,8 @@ import {
  * (maximumRetryAttempts, maximumRecordAgeInSeconds, bisectBatchOnFunctionError,
  * ReportBatchItemFailures) and the Kafka on-failure destination work as on AWS, and nothing is lost.
  */
-const topics = {
-  TOPIC_RETRY: uniqueName('es-retry'),
-  TOPIC_LIMITED: uniqueName('es-limited'),
-  TOPIC_AGED: uniqueName('es-aged'),
-  TOPIC_BISECT: uniqueName('es-bisect'),
-  TOPIC_PARTIAL: uniqueName('es-partial'),
-  TOPIC_TIMEOUT: uniqueName('es-timeout'),
-  TOPIC_DLQ_LIMITED: uniqueName('es-dlq-limited'),
-  TOPIC_DLQ_AGED: uniqueName('es-dlq-aged'),
-  TOPIC_DLQ_BISECT: uniqueName('es-dlq-bisect'),
-};
-const group = (fn: string, topic: string) => `es-errors-local-${fn}-${topic}`;
+const topics = errorsTopics('es');
+const group = errorsGroup;
 const report = createReport();
 let offline: OfflineProcess;
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Message } from 'kafkajs';
-import { testKafka, withAdmin } from '../helpers/kafka';
+import { testKafka, uniqueName, withAdmin } from '../helpers/kafka';
 import { startOffline, type OfflineProcess } from '../helpers/offline';
 
 /** The fixture services (one serverless config per test file) live here; osls runs them from this directory. */
@@ -97,3 +97,24 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
   const [result] = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
   return new Map((result?.partitions ?? []).map((p) => [p.partition, p.offset]));
 }
+
+/** Fresh names for every topic errors.yml reads (`tag` tells the test files apart in the broker). */
+const ERRORS_TOPICS = [
+  'RETRY',
+  'LIMITED',
+  'AGED',
+  'BISECT',
+  'PARTIAL',
+  'TIMEOUT',
+  'DLQ_LIMITED',
+  'DLQ_AGED',
+  'DLQ_BISECT',
+] as const;
+export function errorsTopics(tag: string): Record<`TOPIC_${(typeof ERRORS_TOPICS)[number]}`, string> {
+  return Object.fromEntries(
+    ERRORS_TOPICS.map((n) => [`TOPIC_${n}`, uniqueName(`${tag}-${n.toLowerCase().replace('_', '-')}`)]),
+  ) as Record<`TOPIC_${(typeof ERRORS_TOPICS)[number]}`, string>;
+}
+
+/** The consumer group errors.yml gives function `fn` on `topic`. */
+export const errorsGroup = (fn: string, topic: string) => `es-errors-local-${fn}-${topic}`;

@@ -1,10 +1,12 @@
-import { consumeRecords, createTopic, deleteTopics, uniqueName, waitFor } from '../helpers/kafka';
+import { consumeRecords, createTopic, deleteTopics, waitFor } from '../helpers/kafka';
 import type { OfflineProcess } from '../helpers/offline';
 import {
   committedOffsets,
   createReport,
   instructions,
   produce,
+  errorsGroup,
+  errorsTopics,
   startFixture,
   starts,
   type ReportEntry,
@@ -14,20 +16,10 @@ import {
  * The same event source with the handlers in serverless offline's process (`--useInProcess`, which the
  * plugin follows unless its own `useInProcess` says otherwise) instead of worker threads: a
  * representative set of errors.test.ts — a failing batch retried whole and in order then committed, a
- * partial batch response, retries exhausted into the Kafka destination — and the order of a partition.
+ * partial batch response, retries exhausted into the Kafka destination.
  */
-const topics = {
-  TOPIC_RETRY: uniqueName('ip-retry'),
-  TOPIC_LIMITED: uniqueName('ip-limited'),
-  TOPIC_AGED: uniqueName('ip-aged'),
-  TOPIC_BISECT: uniqueName('ip-bisect'),
-  TOPIC_PARTIAL: uniqueName('ip-partial'),
-  TOPIC_TIMEOUT: uniqueName('ip-timeout'),
-  TOPIC_DLQ_LIMITED: uniqueName('ip-dlq-limited'),
-  TOPIC_DLQ_AGED: uniqueName('ip-dlq-aged'),
-  TOPIC_DLQ_BISECT: uniqueName('ip-dlq-bisect'),
-};
-const group = (fn: string, topic: string) => `es-errors-local-${fn}-${topic}`;
+const topics = errorsTopics('ip');
+const group = errorsGroup;
 const report = createReport();
 let offline: OfflineProcess;
 
