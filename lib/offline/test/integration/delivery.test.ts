@@ -7,6 +7,7 @@ import {
   instructions,
   produce,
   startFixture,
+  waitForCommit,
   starts,
   type ReportEntry,
 } from './fixture';
@@ -97,12 +98,8 @@ describe('consumer groups and starting positions', () => {
     );
     await waitForFinished('resumer', ['g1', 'g2', 'g3']);
     await waitForFinished('derived', ['g1', 'g2', 'g3']);
-    await waitFor(async () => (await committedOffsets(GROUP_RESUME, topics.TOPIC_RESUME)).get(0) === '3', {
-      what: 'consumerGroupId to hold the commit',
-    });
-    await waitFor(async () => (await committedOffsets(derivedGroup, topics.TOPIC_RESUME)).get(0) === '3', {
-      what: 'the derived group to hold the commit',
-    });
+    await waitForCommit(GROUP_RESUME, topics.TOPIC_RESUME, '3', 'consumerGroupId to hold the commit');
+    await waitForCommit(derivedGroup, topics.TOPIC_RESUME, '3', 'the derived group to hold the commit');
   });
 
   it('LATEST skips what was there before the first start; AT_TIMESTAMP starts at the timestamp', async () => {

@@ -1,13 +1,12 @@
 import { BROKERS, consumeRecords, createTopic, deleteTopics, waitFor } from '../helpers/kafka';
 import type { OfflineProcess } from '../helpers/offline';
 import {
-  committedOffsets,
   createReport,
   finishedIds,
   instructions,
   produce,
-  errorsGroup,
   errorsTopics,
+  waitForErrorsCommit,
   startFixture,
   starts,
   type ReportEntry,
@@ -19,7 +18,6 @@ import {
  * ReportBatchItemFailures) and the Kafka on-failure destination work as on AWS, and nothing is lost.
  */
 const topics = errorsTopics('es');
-const group = errorsGroup;
 const report = createReport();
 let offline: OfflineProcess;
 
@@ -40,11 +38,6 @@ const waitForFinished = (fn: string, wanted: string[]) =>
     timeoutMs: 60_000,
     what: `${fn} to finish ${wanted.join(', ')}`,
   });
-const waitForCommit = (fn: string, topic: string, offset: string) =>
-  waitFor(async () => (await committedOffsets(group(fn, topic), topic)).get(0) === offset, {
-    timeoutMs: 30_000,
-    what: `${fn} to commit offset ${offset}`,
-  });
 
 it('a failing batch is retried, whole and in order, until it succeeds; then it is committed', async () => {
   await produce(topics.TOPIC_RETRY, [{ value: instructions('r1', { failTimes: 2 }) }, { value: instructions('r2') }]);
@@ -55,7 +48,7 @@ it('a failing batch is retried, whole and in order, until it succeeds; then it i
     ['r1', 'r2'],
     ['r1', 'r2'],
   ]);
-  await waitForCommit('retryForever', topics.TOPIC_RETRY, '2');
+  await waitForErrorsCommit('retryForever', topics.TOPIC_RETRY, '2');
   expect(offline.output()).toMatch(/kafka: retryForever \S+ offsets 0\.\.1 \(2 records\) attempt 3 \d+ ms ok/);
   // in a worker thread (serverless-offline's default), never serverless offline's own thread (0)
   expect(report.entries('retryForever').filter((e) => e.thread === 0)).toEqual([]);
@@ -66,7 +59,7 @@ it('a timeout is retried like an error, in a fresh worker', async () => {
   await waitForFinished('timesOut', ['t1']);
   expect(starts(report.entries(), 'timesOut').map((e) => e.records[0]!.attempt)).toEqual([1, 2]);
   expect(offline.output()).toMatch(/kafka: timesOut \S+ offset 0 \(1 records\) attempt 1 \d+ ms error: timeout/);
-  await waitForCommit('timesOut', topics.TOPIC_TIMEOUT, '1');
+  await waitForErrorsCommit('timesOut', topics.TOPIC_TIMEOUT, '1');
 });
 
 it('after maximumRetryAttempts the record goes to the Kafka destination in AWS failure-record format', async () => {
@@ -98,7 +91,7 @@ it('after maximumRetryAttempts the record goes to the Kafka destination in AWS f
   expect(JSON.parse(Buffer.from(record.value, 'base64').toString())).toEqual({ id: 'x1', fail: true });
   // one invocation plus one retry, then the partition moves on
   expect(starts(report.entries(), 'limited').length).toBe(2);
-  await waitForCommit('limited', topics.TOPIC_LIMITED, '2');
+  await waitForErrorsCommit('limited', topics.TOPIC_LIMITED, '2');
 });
 
 it('records older than maximumRecordAgeInSeconds go to the destination without being invoked', async () => {
@@ -110,7 +103,7 @@ it('records older than maximumRecordAgeInSeconds go to the destination without b
   const [failure] = await consumeRecords(topics.TOPIC_DLQ_AGED, 1, { timeoutMs: 30_000 });
   expect(JSON.parse(failure!.value!.toString()).requestContext.condition).toBe('RecordAgeExceeded');
   expect(starts(report.entries(), 'aged').flatMap(ids)).toEqual(['fresh']);
-  await waitForCommit('aged', topics.TOPIC_AGED, '2');
+  await waitForErrorsCommit('aged', topics.TOPIC_AGED, '2');
 });
 
 it('bisectBatchOnFunctionError splits a failing batch until the bad record is isolated', async () => {
@@ -127,7 +120,7 @@ it('bisectBatchOnFunctionError splits a failing batch until the bad record is is
   expect(batches).toContainEqual(['a', 'b']);
   expect(batches).toContainEqual(['c', 'd']);
   expect(batches).toContainEqual(['d']);
-  await waitForCommit('bisect', topics.TOPIC_BISECT, '4');
+  await waitForErrorsCommit('bisect', topics.TOPIC_BISECT, '4');
 });
 
 describe('ReportBatchItemFailures', () => {
@@ -143,7 +136,7 @@ describe('ReportBatchItemFailures', () => {
       ['p1', 'p2', 'p3'],
       ['p2', 'p3'],
     ]);
-    await waitForCommit('partial', topics.TOPIC_PARTIAL, '3');
+    await waitForErrorsCommit('partial', topics.TOPIC_PARTIAL, '3');
   });
 
   it('an identifier that is not in the batch fails the whole batch', async () => {
@@ -151,7 +144,7 @@ describe('ReportBatchItemFailures', () => {
       { value: instructions('u1', { unknownIdTimes: 1 }) },
       { value: instructions('u2') },
     ]);
-    await waitForCommit('partial', topics.TOPIC_PARTIAL, '5');
+    await waitForErrorsCommit('partial', topics.TOPIC_PARTIAL, '5');
     const withU = starts(report.entries(), 'partial')
       .map(ids)
       .filter((batch) => batch.includes('u1'));

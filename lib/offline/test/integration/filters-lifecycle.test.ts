@@ -4,13 +4,13 @@ import { createTopic, deleteTopics, uniqueName, waitFor, withAdmin } from '../he
 import { freePort, startOffline, type OfflineProcess } from '../helpers/offline';
 import {
   FIXTURE_DIR,
-  committedOffsets,
   createReport,
   finishedIds,
   instructions,
   produce,
   startFixture,
   starts,
+  waitForCommit,
 } from './fixture';
 
 /**
@@ -49,18 +49,14 @@ describe('filterPatterns', () => {
       { value: 'bye' },
     ]);
     const group = `es-lifecycle-local-filtered-${topics.TOPIC_FILTER}`;
-    await waitFor(async () => (await committedOffsets(group, topics.TOPIC_FILTER)).get(0) === '4', {
-      what: 'the filtered records to be committed',
-    });
+    await waitForCommit(group, topics.TOPIC_FILTER, '4', 'the filtered records to be committed');
     const delivered = starts(report.entries(), 'filtered').flatMap((e) => e.records.map((r) => r.offset));
     expect(delivered).toEqual([0, 2]);
 
     // a batch that filters to nothing is committed without an invocation
     const invocations = starts(report.entries(), 'filtered').length;
     await produce(topics.TOPIC_FILTER, [{ value: JSON.stringify({ id: 'f3', type: 'order.cancelled' }) }]);
-    await waitFor(async () => (await committedOffsets(group, topics.TOPIC_FILTER)).get(0) === '5', {
-      what: 'the filtered-out batch to be committed',
-    });
+    await waitForCommit(group, topics.TOPIC_FILTER, '5', 'the filtered-out batch to be committed');
     expect(starts(report.entries(), 'filtered')).toHaveLength(invocations);
     expect(starts(report.entries(), 'filtered').flatMap((e) => e.records.map((r) => r.offset))).toEqual([0, 2]);
   });

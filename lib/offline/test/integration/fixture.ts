@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Message } from 'kafkajs';
-import { testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { testKafka, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
 import { startOffline, type OfflineProcess } from '../helpers/offline';
 
 /** The fixture services (one serverless config per test file) live here; osls runs them from this directory. */
@@ -98,6 +98,11 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
   return new Map((result?.partitions ?? []).map((p) => [p.partition, p.offset]));
 }
 
+/** Wait until `groupId` has committed `offset` (the next offset to read) on partition 0 of `topic`. */
+export function waitForCommit(groupId: string, topic: string, offset: string, what: string, timeoutMs = 30_000) {
+  return waitFor(async () => (await committedOffsets(groupId, topic)).get(0) === offset, { timeoutMs, what });
+}
+
 /** Fresh names for every topic errors.yml reads (`tag` tells the test files apart in the broker). */
 const ERRORS_TOPICS = [
   'RETRY',
@@ -116,5 +121,6 @@ export function errorsTopics(tag: string): Record<`TOPIC_${(typeof ERRORS_TOPICS
   ) as Record<`TOPIC_${(typeof ERRORS_TOPICS)[number]}`, string>;
 }
 
-/** The consumer group errors.yml gives function `fn` on `topic`. */
-export const errorsGroup = (fn: string, topic: string) => `es-errors-local-${fn}-${topic}`;
+/** Wait until errors.yml's function `fn` has committed `offset` on its `topic`. */
+export const waitForErrorsCommit = (fn: string, topic: string, offset: string, timeoutMs = 30_000) =>
+  waitForCommit(`es-errors-local-${fn}-${topic}`, topic, offset, `${fn} to commit offset ${offset}`, timeoutMs);

@@ -1,12 +1,11 @@
-import { consumeRecords, createTopic, deleteTopics, waitFor } from '../helpers/kafka';
+import { consumeRecords, createTopic, deleteTopics } from '../helpers/kafka';
 import type { OfflineProcess } from '../helpers/offline';
 import {
-  committedOffsets,
   createReport,
   instructions,
   produce,
-  errorsGroup,
   errorsTopics,
+  waitForErrorsCommit,
   startFixture,
   starts,
   type ReportEntry,
@@ -19,7 +18,6 @@ import {
  * partial batch response, retries exhausted into the Kafka destination.
  */
 const topics = errorsTopics('ip');
-const group = errorsGroup;
 const report = createReport();
 let offline: OfflineProcess;
 
@@ -35,11 +33,6 @@ afterAll(async () => {
 });
 
 const ids = (e: ReportEntry) => e.records.map((r) => r.id);
-const waitForCommit = (fn: string, topic: string, offset: string) =>
-  waitFor(async () => (await committedOffsets(group(fn, topic), topic)).get(0) === offset, {
-    timeoutMs: 60_000,
-    what: `${fn} to commit offset ${offset}`,
-  });
 
 it('a failing batch is retried, whole and in order, until it succeeds; only then committed', async () => {
   await produce(topics.TOPIC_RETRY, [
@@ -47,7 +40,7 @@ it('a failing batch is retried, whole and in order, until it succeeds; only then
     { value: instructions('r2') },
     { value: instructions('r3') },
   ]);
-  await waitForCommit('retryForever', topics.TOPIC_RETRY, '3');
+  await waitForErrorsCommit('retryForever', topics.TOPIC_RETRY, '3', 60_000);
   expect(starts(report.entries(), 'retryForever').map(ids)).toEqual([
     ['r1', 'r2', 'r3'],
     ['r1', 'r2', 'r3'],
@@ -64,7 +57,7 @@ it('a partial batch response commits up to the lowest failed record and delivers
     { value: instructions('p2', { partialTimes: 1 }) },
     { value: instructions('p3') },
   ]);
-  await waitForCommit('partial', topics.TOPIC_PARTIAL, '3');
+  await waitForErrorsCommit('partial', topics.TOPIC_PARTIAL, '3', 60_000);
   expect(starts(report.entries(), 'partial').map(ids).slice(0, 2)).toEqual([
     ['p1', 'p2', 'p3'],
     ['p2', 'p3'],
@@ -78,5 +71,5 @@ it('after maximumRetryAttempts the record goes to the Kafka destination, and the
     condition: 'RetriesExhausted',
     approximateInvokeCount: 2,
   });
-  await waitForCommit('limited', topics.TOPIC_LIMITED, '2');
+  await waitForErrorsCommit('limited', topics.TOPIC_LIMITED, '2', 60_000);
 });
