@@ -16,12 +16,13 @@
  * Prints the tables (markdown); with --json the last line is one JSON object (bench/lib/report.ts).
  * `--only rpc` or `--only throughput` measures one half, for quick comparisons (progress lines only).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { brokersOf } from '../broker/address';
+import TOPIC_NAMES from '../lib/kafka/topic-names.json';
 import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
 import { postQuote, type Call } from './lib/http';
@@ -103,7 +104,7 @@ async function levels(call: Call, label: string): Promise<RpcLevels> {
 
 /** Reply partitions held by the live reply listeners (one group each), and replies written per partition. */
 async function replyReads(prefix: string): Promise<{ readsPerReply: number; containers: number }> {
-  const replyTopic = `${prefix}quote-replies`;
+  const replyTopic = `${prefix}${TOPIC_NAMES.quoteReplies}`;
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -232,6 +233,35 @@ async function collect(poll: () => Delivery, quietMs: number, capMs: number): Pr
   }
 }
 
+/**
+ * The lines appended to `file` since the last call (none while it does not exist yet): polling reads and
+ * parses each line once, so it takes no more CPU from the contestant as the report grows.
+ */
+function newLinesOf(file: string): () => string[] {
+  let position = 0;
+  let partial = '';
+  return () => {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return [];
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= position) return [];
+      const chunk = Buffer.alloc(size - position);
+      readSync(fd, chunk, 0, chunk.length, position);
+      position = size;
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop()!;
+      return lines.filter(Boolean);
+    } finally {
+      closeSync(fd);
+    }
+  };
+}
+
 /** One serverless offline event source (ours or the peer) from process start to the last record. */
 async function offlineRun(config: string, mode: Mode, topic: string, group: string): Promise<Run> {
   const reportFile = join(tmpdir(), `${group}.jsonl`);
@@ -251,23 +281,17 @@ async function offlineRun(config: string, mode: Mode, topic: string, group: stri
     timeoutMs: 120_000,
   });
   try {
-    let points: { at: number; count: number }[] = [];
-    const delivery = await collect(
+    const delivery = new Delivery(RECORDS);
+    const points: { at: number; count: number }[] = [];
+    const readNewLines = newLinesOf(reportFile);
+    await collect(
       () => {
-        let text = '';
-        try {
-          text = readFileSync(reportFile, 'utf8');
-        } catch {
-          text = '';
-        }
-        const d = new Delivery(RECORDS);
-        points = [];
-        for (const line of text.split('\n').filter(Boolean)) {
+        for (const line of readNewLines()) {
           const { at, ids } = JSON.parse(line) as { at: number; ids: number[] };
-          for (const id of ids) d.add(id);
+          for (const id of ids) delivery.add(id);
           points.push({ at, count: ids.length });
         }
-        return d;
+        return delivery;
       },
       20_000,
       300_000,
