@@ -27,8 +27,17 @@ const { values: args } = parseArgs({
 const RUNS = Math.max(5, Number(args.runs));
 const say = (line: string) => console.error(line);
 
-/** The esbuild settings serverless.yml gives serverless-esbuild for an AWS stage (custom.esbuild); kafkajs and pino need no AWS SDK. */
-const AWS_BUNDLE: BuildOptions = { bundle: true, minify: true, target: 'node20', platform: 'node', format: 'cjs' };
+/**
+ * The esbuild settings serverless.yml gave serverless-esbuild for the packaged stage (custom.esbuild, as the
+ * framework resolved it into serverless-state.json); kafkajs and pino need none of its SDK exclusions.
+ */
+function packagedBundleSettings(packageDir: string): BuildOptions {
+  const state = JSON.parse(readFileSync(join(packageDir, 'serverless-state.json'), 'utf8')) as {
+    service: { custom: { esbuild: BuildOptions } };
+  };
+  const { bundle, minify, target, platform, format } = state.service.custom.esbuild;
+  return { bundle, minify, target, platform, format };
+}
 
 /** Module evaluation time of `file`: `require` in a fresh node process, in ms. */
 function evalOnce(file: string): number {
@@ -89,7 +98,7 @@ async function main(): Promise<void> {
     writeFileSync(entry, "require('kafkajs');\nrequire('pino');\n");
     const referenceFile = join(work, 'reference.js');
     await build({
-      ...AWS_BUNDLE,
+      ...packagedBundleSettings(out),
       entryPoints: [entry],
       outfile: referenceFile,
       nodePaths: [join(ROOT, 'node_modules')],
