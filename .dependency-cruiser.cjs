@@ -2,7 +2,9 @@
  * The architecture's import rules, checked by `npm run lint` and `npm test` (`npm run depcruise`).
  *
  * Layers, lowest first:
- *   lib/offline            the serverless-offline-kafka package: imports nothing of this repository
+ *   packages/kafkajs-resilience        the kafkajs fixes and the outage tracker, shared by the deployed
+ *                                      functions and the local plugin: imports nothing of this repository
+ *   packages/serverless-offline-kafka  the local event source plugin: imports only itself and npm packages
  *   lib/*.ts (foundation)  config, errors, logger, deadline, validation, money: no library, no wiring
  *   lib/<library>/         kafka, request-reply, http, orders, quotes: take their dependencies as
  *                          arguments; never the wiring layer (lib/runtime.ts), handlers or tools
@@ -10,6 +12,9 @@
  *   lib/handlers.ts        the four handler builders every function is made with
  *   functions/, deploy/, scripts/, bench/, broker/   handlers and tools
  *   test/                  may import anything; nothing imports it
+ *
+ * What ships to Lambda (lib/, functions/) depends on production dependencies only: never on a
+ * devDependency such as serverless-offline-kafka, whose purpose is local emulation.
  *
  * There are no known violations: any violation fails the check.
  */
@@ -28,20 +33,28 @@ module.exports = {
       to: { circular: true },
     },
     {
-      name: 'offline-package-is-self-contained',
+      name: 'packages-are-self-contained',
       severity: 'error',
       comment:
-        'serverless-offline-kafka is published on its own (lib/offline/package.json): it imports only itself and npm packages.',
-      from: { path: '^lib/offline/' },
-      to: { pathNot: '^lib/offline/', dependencyTypesNot: ['npm', 'npm-dev', 'npm-peer', 'npm-optional', 'core'] },
+        'Each workspace package is published on its own (packages/<name>/package.json): it imports only itself and npm packages.',
+      from: { path: '^packages/([^/]+)/' },
+      to: { pathNot: '^packages/$1/', dependencyTypesNot: ['npm', 'npm-dev', 'npm-peer', 'npm-optional', 'core'] },
     },
     {
-      name: 'nothing-imports-the-offline-sources',
+      name: 'packages-are-used-by-name',
       severity: 'error',
       comment:
-        'The service uses the package by its name (serverless-offline-kafka), as any other service would; tests may share its test helpers.',
-      from: { pathNot: '^lib/offline/' },
-      to: { path: '^lib/offline/(src|dist)/' },
+        'The service uses a workspace package by its name (serverless-offline-kafka, kafkajs-resilience), as any other service would; tests may share its test helpers.',
+      from: { pathNot: '^packages/' },
+      to: { path: '^packages/[^/]+/(src|dist)/' },
+    },
+    {
+      name: 'shipped-code-uses-production-dependencies',
+      severity: 'error',
+      comment:
+        'lib/ and functions/ are bundled into the Lambda functions: they never import a devDependency (serverless-offline-kafka, test and build tools); type-only imports, which the bundler erases, excepted.',
+      from: { path: '^(lib|functions)/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'libraries-do-not-reach-up',
@@ -74,8 +87,10 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|\\.esbuild[^/]*|\\.serverless|\\.cache)/' },
+    doNotFollow: { path: '(^|/)(node_modules|dist)/' },
+    exclude: { path: '(^|/)(\\.esbuild[^/]*|\\.serverless|\\.cache)/' },
+    // a workspace package resolves as node_modules/<name> (an npm dependency), not as its folder
+    preserveSymlinks: true,
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

@@ -1,8 +1,10 @@
 /**
  * The service's tests, `unit` (no broker) and `integration` (a real Kafka broker and, where needed,
- * serverless offline), plus the serverless-offline-kafka package's own projects (lib/offline).
+ * serverless offline), plus the workspace packages' own projects (packages/serverless-offline-kafka,
+ * packages/kafkajs-resilience).
  */
-const offlineKafka = require('./lib/offline/jest.config.js');
+const offlineKafka = require('./packages/serverless-offline-kafka/jest.config.js');
+const resilience = require('./packages/kafkajs-resilience/jest.config.js');
 
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
@@ -27,9 +29,10 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/lib/offline/test/helpers/integration-setup.ts'],
+      setupFilesAfterEnv: ['<rootDir>/packages/serverless-offline-kafka/test/helpers/integration-setup.ts'],
       slowTestThreshold: 30,
     },
     ...offlineKafka.projects,
+    ...resilience.projects,
   ],
 };

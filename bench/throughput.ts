@@ -11,7 +11,7 @@
  * JSON object.
  *
  * A third figure, `handoff_rps`, needs no broker: how many records/s one thread can turn into AWS-shaped
- * events (lib/offline/src/event.ts, batchSize records each) and hand to a worker thread that answers
+ * events (packages/serverless-offline-kafka/src/event.ts, batchSize records each) and hand to a worker thread that answers
  * (`postMessage` with a reply port, as serverless-offline's runner does), with no Kafka and no handler.
  * It is a ceiling for any event source that invokes through worker threads on this machine, whatever
  * the baseline does.
@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
-import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { waitForTopicLeaders } from 'kafkajs-resilience';
 import { buildEvent, recordSize, toLambdaRecord, type EventSourceSettings } from 'serverless-offline-kafka';
 import { brokersOf } from '../broker/address';
 import { startOffline } from '../test/helpers/offline';
@@ -44,7 +44,7 @@ const PARTITIONS = Number(args.partitions);
 const BATCH_SIZE = Number(args['batch-size']);
 const ROUNDS = Number(args.rounds);
 const BROKERS = brokersOf().split(',');
-const FIXTURE_DIR = resolve(__dirname, '..', 'lib', 'offline', 'test', 'fixtures');
+const FIXTURE_DIR = resolve(__dirname, '..', 'packages', 'serverless-offline-kafka', 'test', 'fixtures');
 const kafka = new Kafka({ clientId: 'bench-throughput', brokers: BROKERS, logLevel: logLevel.NOTHING });
 
 const say = (line: string) => console.error(line);

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from './zod';
-import { isConnectionProblem } from 'serverless-offline-kafka/outage';
+import { isConnectionProblem } from 'kafkajs-resilience';
 import type { ReplyPartitionFormat } from './config';
 import { AppError } from './errors';
 import {

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
-import { isConnectionProblem } from 'serverless-offline-kafka/outage';
+import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
 import type { LogLevel } from './config';
 
 export type { Logger } from 'pino';
@@ -47,13 +47,6 @@ const KAFKA_TO_PINO = {
   [KafkaLogLevel.DEBUG]: 'debug',
   [KafkaLogLevel.NOTHING]: 'silent',
 } as const;
-
-/** Where a client's connection trouble is told once per outage (serverless-offline-kafka/outage's OutageTracker). */
-export interface OutageSink {
-  failure(what: string, error: unknown, broker?: string): void;
-  success(what: string): void;
-  refused(): void;
-}
 
 /**
  * Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). With an outage sink,

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { OutageTracker } from 'serverless-offline-kafka/outage';
+import { OutageTracker } from 'kafkajs-resilience';
 import { loadConfig, type Config, type ReplyPartitionFormat } from './config';
 import { createKafka } from './kafka/client';
 import { createPublisher, type Publisher } from './kafka/producer';

@@ -1,7 +1,7 @@
 /**
  * npm test — the whole check, as CI runs it: a broker (the one running at KAFKA_BROKERS, else one
- * started here and stopped at the end), cfn-lint installed into .cache/ (once), the serverless-offline-kafka
- * package built, then typecheck, lint, and the unit and integration tests of the service and the package.
+ * started here and stopped at the end), cfn-lint installed into .cache/ (once), the workspace packages
+ * (kafkajs-resilience, serverless-offline-kafka) built, then typecheck, lint, and the unit and integration tests of the service and the package.
  * Leaves nothing running that it did not find running. Extra arguments go to jest
  * (e.g. `npm test -- test/unit`).
  */
@@ -12,6 +12,9 @@ import { down, up } from '../broker/broker';
 
 const ROOT = resolve(__dirname, '..');
 const bin = (name: string) => resolve(ROOT, 'node_modules', '.bin', name);
+/** the workspace packages, in build order (serverless-offline-kafka depends on kafkajs-resilience) */
+const PACKAGES = ['kafkajs-resilience', 'serverless-offline-kafka'];
+type Step = [name: string, command: string, args: string[]];
 export const JEST_RESULTS = resolve(ROOT, '.cache', 'jest-results.json');
 
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): boolean {
@@ -40,13 +43,21 @@ async function main(): Promise<number> {
   try {
     const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker.address };
     mkdirSync(resolve(ROOT, '.cache'), { recursive: true });
-    const steps: [string, string, string[]][] = [
+    const steps: Step[] = [
       // the CloudFormation linter the deploy tests run (Python, from PyPI, into .cache/; once)
       ['cfn-lint install', 'bash', [resolve(ROOT, 'scripts', 'install-cfn-lint.sh')]],
-      // the event source plugin, loaded by its package name from its built output (lib/offline/dist)
-      ['build serverless-offline-kafka', bin('tsc'), ['-p', resolve(ROOT, 'lib', 'offline', 'tsconfig.build.json')]],
+      // the workspace packages, loaded by their package names from their built output (packages/*/dist)
+      ...PACKAGES.map((name): Step => [
+        `build ${name}`,
+        bin('tsc'),
+        ['-p', resolve(ROOT, 'packages', name, 'tsconfig.build.json')],
+      ]),
       ['typecheck', bin('tsc'), ['--noEmit']],
-      ['typecheck serverless-offline-kafka', bin('tsc'), ['--noEmit', '-p', resolve(ROOT, 'lib', 'offline')]],
+      ...PACKAGES.map((name): Step => [
+        `typecheck ${name}`,
+        bin('tsc'),
+        ['--noEmit', '-p', resolve(ROOT, 'packages', name)],
+      ]),
       ['lint', bin('eslint'), ['.']],
       ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
       // the architecture's import rules (.dependency-cruiser.cjs), known violations tolerated, new ones not

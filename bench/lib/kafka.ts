@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
-import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { waitForTopicLeaders } from 'kafkajs-resilience';
 
 export async function createTopics(kafka: Kafka, topics: { topic: string; numPartitions: number }[]): Promise<void> {
   const admin = kafka.admin();

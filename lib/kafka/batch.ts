@@ -1,5 +1,5 @@
 import type middy from '@middy/core';
-import { isConnectionProblem } from 'serverless-offline-kafka/outage';
+import { isConnectionProblem } from 'kafkajs-resilience';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { decodeKafkaEvent, type KafkaEvent, type KafkaRecord } from './records';

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
-import { kafkaLogCreator, kafkaLogLevel, type Logger, type OutageSink } from '../logger';
-// every client of the service is built here: keep kafkajs's idle connections from spinning a 1 ms timer
-import 'serverless-offline-kafka/kafkajs-fixes';
+// every client of the service is built here: importing kafkajs-resilience keeps kafkajs's idle
+// connections from spinning a 1 ms timer
+import 'kafkajs-resilience';
+import type { OutageSink } from 'kafkajs-resilience';
+import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../logger';
 import {
   cachedBootstrapBrokers,
   createIamTokenProvider,

@@ -1,8 +1,8 @@
 import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { withDeadline, rootMessage } from '../deadline';
 import { BrokerUnavailableError } from '../errors';
-import { isConnectionProblem } from 'serverless-offline-kafka/outage';
-import type { Logger, OutageSink } from '../logger';
+import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
+import type { Logger } from '../logger';
 import { connectOnce } from './connect-once';
 
 export interface Publisher {

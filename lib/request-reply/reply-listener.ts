@@ -7,8 +7,8 @@ import {
   type PartitionAssigner,
 } from 'kafkajs';
 import { withDeadline } from '../deadline';
-import { isConnectionProblem } from 'serverless-offline-kafka/outage';
-import type { Logger, OutageSink } from '../logger';
+import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
+import type { Logger } from '../logger';
 import { ReplyListenerUnavailableError } from './errors';
 import { encodeReplyPartition } from './protocol';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { AppError } from '../errors';
-import type { Logger, OutageSink } from '../logger';
+import type { OutageSink } from 'kafkajs-resilience';
+import type { Logger } from '../logger';
 import { ReplyListenerUnavailableError, ReplyTimeoutError, kafkaCorrelationHeaders } from './errors';
 import { createPendingReplies, type Reply } from './pending-replies';
 import {

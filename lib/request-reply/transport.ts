@@ -2,8 +2,8 @@ import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages
 import { rootMessage, withDeadline } from '../deadline';
 import { BrokerUnavailableError } from '../errors';
 import { connectOnce } from '../kafka/connect-once';
-import { isConnectionProblem } from 'serverless-offline-kafka/outage';
-import type { Logger, OutageSink } from '../logger';
+import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
+import type { Logger } from '../logger';
 
 /** The Kafka side of request-reply: send records to several topics at once, and know a topic's partition count. */
 export interface RrTransport {

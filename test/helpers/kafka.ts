@@ -2,4 +2,4 @@
  * The broker helpers the tests share (BROKERS, uniqueName, createTopic, consumeRecords, waitFor, …). They
  * live with the event source package's own tests, which must run without this repository around them.
  */
-export * from '../../lib/offline/test/helpers/kafka';
+export * from '../../packages/serverless-offline-kafka/test/helpers/kafka';

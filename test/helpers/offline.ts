@@ -1,7 +1,14 @@
 import { resolve } from 'node:path';
-import { startOffline as startService, type OfflineProcess } from '../../lib/offline/test/helpers/offline';
+import {
+  startOffline as startService,
+  type OfflineProcess,
+} from '../../packages/serverless-offline-kafka/test/helpers/offline';
 
-export { freePort, SERVERLESS, type OfflineProcess } from '../../lib/offline/test/helpers/offline';
+export {
+  freePort,
+  SERVERLESS,
+  type OfflineProcess,
+} from '../../packages/serverless-offline-kafka/test/helpers/offline';
 
 const ROOT = resolve(__dirname, '..', '..');
 

@@ -52,7 +52,7 @@ describe('kafkajs idle connections (serverless-offline-kafka/kafkajs-fixes)', ()
       };
     });
     const kafka = new plain.kafkajs.Kafka({ brokers: BROKERS, logLevel: plain.kafkajs.logLevel.NOTHING });
-    // if this stops failing, kafkajs fixed it upstream and the idle-timer fix in lib/offline/src/kafkajs-fixes.ts can go
+    // if this stops failing, kafkajs fixed it upstream and the idle-timer fix in packages/serverless-offline-kafka/src/kafkajs-fixes.ts can go
     expect(await idleQueueChecks(kafka, plain.proto, topic)).toBeGreaterThan(100);
   });
 

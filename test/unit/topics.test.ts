@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { waitForTopicLeaders } from 'kafkajs-resilience';
 import { TOPICS, declaredTopics } from '../../lib/kafka/topics';
 
 /** An admin whose metadata answers come from `answers`, one per call (the last one repeats). */

@@ -10,7 +10,7 @@ import { BrokerUnavailableError } from '../../../lib/errors';
 import { createKafka } from '../../../lib/kafka/client';
 import { clearBrokerCache } from '../../../lib/kafka/msk';
 import { createPublisher } from '../../../lib/kafka/producer';
-import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { waitForTopicLeaders } from 'kafkajs-resilience';
 import { createLogger } from '../../../lib/logger';
 import { uniqueName, waitFor } from '../../helpers/kafka';
 import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';

@@ -3,7 +3,7 @@ import type { Consumer } from 'kafkajs';
 import type { KafkaBatchResponse } from '../../../lib/kafka/batch';
 import type { Envelope } from '../../../lib/kafka/envelope';
 import type { KafkaEvent } from '../../../lib/kafka/records';
-import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { waitForTopicLeaders } from 'kafkajs-resilience';
 import { TOPICS } from '../../../lib/kafka/topics';
 import { toMskEvent } from '../../helpers/msk-event';
 import {
@@ -59,7 +59,7 @@ export interface RunningFunction {
 
 /**
  * Drive a Kafka-triggered handler from a plain kafkajs consumer in `groupId`, the way an event source
- * mapping does (the local event source in lib/offline is tested on its own): one batch per partition,
+ * mapping does (the local event source in packages/serverless-offline-kafka is tested on its own): one batch per partition,
  * the handler's partial batch response honoured — offsets committed up to the first failed record,
  * which is delivered again after a short pause.
  */

@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { AppError } from '../../../lib/errors';
-import { waitForTopicLeaders } from 'serverless-offline-kafka/kafkajs-fixes';
+import { waitForTopicLeaders } from 'kafkajs-resilience';
 import { QuoteRequestSchema, priceQuote } from '../../../lib/quotes/quote';
 import { ReplyListenerUnavailableError } from '../../../lib/request-reply/errors';
 import type { Reply } from '../../../lib/request-reply/requester';

@@ -1,6 +1,6 @@
 /**
  * Every event source setting that serverless.yml cannot express reaches AWS::Lambda::EventSourceMapping
- * (written by the event source plugin, lib/offline), and the deploy plugin's IAM follows them: a fixture
+ * (written by the event source plugin, packages/serverless-offline-kafka), and the deploy plugin's IAM follows them: a fixture
  * service (test/unit/deploy/fixture) uses them all, since the project's functions use only some.
  */
 import { join } from 'node:path';

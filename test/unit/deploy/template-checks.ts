@@ -46,7 +46,7 @@ export function expectedMapping(event: MskEvent): Record<string, unknown> {
   };
   const optional: [string, string, (v: unknown) => unknown][] = [
     ['startingPositionTimestamp', 'StartingPositionTimestamp', (v) => v],
-    // 0 included: the framework drops it, the event source plugin (lib/offline) restores it
+    // 0 included: the framework drops it, the event source plugin (packages/serverless-offline-kafka) restores it
     ['maximumBatchingWindow', 'MaximumBatchingWindowInSeconds', (v) => v],
     ['maximumRetryAttempts', 'MaximumRetryAttempts', (v) => v],
     ['maximumRecordAgeInSeconds', 'MaximumRecordAgeInSeconds', (v) => v],

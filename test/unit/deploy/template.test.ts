@@ -216,13 +216,17 @@ describe('npm run package:aws (the example AWS stage)', () => {
       }
     });
 
-    it('carries no code of the local event source plugin', () => {
-      for (const { id, bundle } of artifacts) {
-        // string literals of lib/offline/src/partition-worker.ts and plugin.ts survive minification
+    it('carries no code of the local event source plugin, and the kafkajs fixes it shares with it', () => {
+      for (const { id, bundle, map } of artifacts) {
+        const sources = (JSON.parse(map!) as { sources: string[] }).sources;
         expect({
           id,
-          plugin: ['RetriesExhausted', '"serverless-offline-kafka"'].filter((s) => bundle.includes(s)),
-        }).toEqual({ id, plugin: [] });
+          // every file esbuild bundled is a source of the map (paths relative to the bundle)
+          plugin: sources.filter((s) => /serverless-offline-kafka\//.test(s)),
+          // and string literals of its partition worker and plugin survive minification
+          pluginLiterals: ['RetriesExhausted', '"serverless-offline-kafka"'].filter((s) => bundle.includes(s)),
+          resilience: sources.some((s) => /kafkajs-resilience\/dist\/idle-timer-fix\.js$/.test(s)),
+        }).toEqual({ id, plugin: [], pluginLiterals: [], resilience: true });
       }
     });
 

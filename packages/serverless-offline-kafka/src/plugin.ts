@@ -1,6 +1,6 @@
 import { EventSource, type LogLevel } from './event-source';
 import { applyTimeoutRecovery, LambdaInvoker, loadOfflineModules, quietHandlerErrors } from './invoker';
-import { OutageTracker } from './outage';
+import { OutageTracker } from 'kafkajs-resilience';
 import type { InvocationReport } from './partition-worker';
 import { applyMappingSettings, EVENT_SCHEMA_EXTENSION, MSK_ONLY_SCHEMA_EXTENSION } from './mapping';
 import {

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
-// each consumer's connections would otherwise spin a 1 ms timer in serverless offline's main thread
-import './kafkajs-fixes';
 import { toLambdaRecord } from './event';
 import { createRecordFilter } from './filter';
-import { isConnectionProblem, type OutageTracker } from './outage';
+// importing kafkajs-resilience also stops each consumer's connections from spinning a 1 ms timer in
+// serverless offline's main thread
+import { isConnectionProblem, type OutageTracker } from 'kafkajs-resilience';
 import { PartitionWorker, type FailureRecord, type InvocationReport } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { consumeRecords, createTopic, deleteTopics, testKafka, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
 import { startOffline, type OfflineProcess } from '../helpers/offline';
 
@@ -13,6 +13,7 @@ import { startOffline, type OfflineProcess } from '../helpers/offline';
  * plugin's settings into the template.
  */
 const PACKAGE_DIR = resolve(__dirname, '..', '..');
+const RESILIENCE_DIR = dirname(require.resolve('kafkajs-resilience/package.json'));
 const pkg = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
@@ -99,8 +100,14 @@ describe('serverless-offline-kafka installed from its npm tarball into a new ser
     const scratch = mkdtempSync(join(tmpdir(), 'offline-kafka-user-'));
     const packed = join(scratch, 'packed');
     mkdirSync(packed);
+    // the plugin and the kafkajs fixes it depends on, each from its own tarball
     run('npm', ['pack', '--pack-destination', packed], PACKAGE_DIR, 180_000);
-    const [tarball] = readdirSync(packed).filter((f) => f.endsWith('.tgz'));
+    run('npm', ['pack', '--pack-destination', packed], RESILIENCE_DIR, 180_000);
+    const tarball = (name: string) =>
+      join(
+        packed,
+        readdirSync(packed).find((f) => f.startsWith(`${name}-`))!,
+      );
     service = join(scratch, 'service');
     mkdirSync(service);
     const dev = pkg.devDependencies;
@@ -116,10 +123,14 @@ describe('serverless-offline-kafka installed from its npm tarball into a new ser
             serverless: dev.serverless,
             'serverless-esbuild': dev['serverless-esbuild'],
             'serverless-offline': dev['serverless-offline'],
-            [pkg.name]: `file:${join(packed, tarball!)}`,
+            [pkg.name]: `file:${tarball(pkg.name)}`,
           },
-          // serverless-offline 13 asks for serverless@^3; osls is the v3 line under the same commands
-          overrides: { serverless: '$serverless' },
+          overrides: {
+            // serverless-offline 13 asks for serverless@^3; osls is the v3 line under the same commands
+            serverless: '$serverless',
+            // from its tarball, as the registry would give it
+            'kafkajs-resilience': `file:${tarball('kafkajs-resilience')}`,
+          },
         },
         null,
         2,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
-import { waitForTopicLeaders } from '../../src/kafkajs-fixes';
+import { waitForTopicLeaders } from 'kafkajs-resilience';
 
 /** The broker the integration tests use: KAFKA_BROKERS (set by `npm test`), else the local default. */
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');

@@ -8,10 +8,17 @@
  * - at the first success after it: one `info` saying how long Kafka was away and what was refused.
  *
  * It has no timer of its own: a summary is due only when there is news (a failure or a refusal).
- * Used by the local event source and, through `serverless-offline-kafka/outage`, by a service's own
- * clients, so a terminal or a log group shows the same three lines.
+ * Used by a deployed function's clients and by the local event source alike, so a log group and a
+ * terminal show the same three lines.
  */
 export type OutageReport = (level: 'warn' | 'info', message: string, fields: Record<string, unknown>) => void;
+
+/** What a client tells about its connection to the broker (an OutageTracker, or a test's fake). */
+export interface OutageSink {
+  failure(what: string, error: unknown, broker?: string): void;
+  success(what: string): void;
+  refused(): void;
+}
 
 export interface OutageOptions {
   summaryEveryMs?: number;
@@ -54,7 +61,7 @@ function describe(error: unknown): string {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export class OutageTracker {
+export class OutageTracker implements OutageSink {
   readonly #report: OutageReport;
   readonly #summaryEveryMs: number;
   readonly #now: () => number;

@@ -1,4 +1,4 @@
-import { OutageTracker, isConnectionProblem } from '../../src/outage';
+import { OutageTracker, isConnectionProblem } from '../src/outage';
 
 function tracker() {
   let now = 1_000_000;

@@ -1,0 +1,9 @@
+/**
+ * kafkajs-resilience: what every long-lived kafkajs 2.2.4 client needs, in a deployed Lambda function as
+ * much as under `serverless offline`. Importing the package applies the idle-timer fix (./idle-timer-fix).
+ */
+import './idle-timer-fix';
+
+export { applyKafkajsIdleTimerFix } from './idle-timer-fix';
+export { waitForTopicLeaders } from './topic-leaders';
+export { OutageTracker, isConnectionProblem, type OutageOptions, type OutageReport, type OutageSink } from './outage';
