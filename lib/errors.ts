@@ -10,6 +10,12 @@ export class AppError extends Error {
   readonly details?: unknown;
   /** extra HTTP headers of the error answer, e.g. `x-kafka-correlation-id` (lib/request-reply) */
   headers: Record<string, string>;
+  /**
+   * The broker could not be reached, and this error itself says so (a deadline that ran out waiting on
+   * it), with no kafkajs error to show: kafkajs-resilience's isBrokerUnreachable reads it, and the
+   * outage is told once instead of once per error. An error that wraps kafkajs's error leaves it false.
+   */
+  readonly unreachable: boolean;
 
   constructor(
     message: string,
@@ -20,6 +26,7 @@ export class AppError extends Error {
       details?: unknown;
       cause?: unknown;
       headers?: Record<string, string>;
+      unreachable?: boolean;
     },
   ) {
     super(message, { cause: options.cause });
@@ -29,6 +36,7 @@ export class AppError extends Error {
     this.statusCode = options.statusCode ?? 500;
     this.details = options.details;
     this.headers = options.headers ?? {};
+    this.unreachable = options.unreachable ?? false;
   }
 }
 
@@ -72,10 +80,13 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
-/** The Kafka cluster cannot be reached or did not acknowledge in time. Retriable. */
+/**
+ * The Kafka cluster cannot be reached, did not acknowledge in time (`unreachable`), or could not take the
+ * request (`cause`: kafkajs's error, which says which). Retriable.
+ */
 export class BrokerUnavailableError extends AppError {
-  constructor(message: string, cause?: unknown) {
-    super(message, { code: 'BROKER_UNAVAILABLE', statusCode: 503, retriable: true, cause });
+  constructor(message: string, options: { cause?: unknown; unreachable?: boolean } = {}) {
+    super(message, { code: 'BROKER_UNAVAILABLE', statusCode: 503, retriable: true, ...options });
     this.name = 'BrokerUnavailableError';
   }
 }

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from './zod';
-import { isConnectionProblem } from 'kafkajs-resilience';
+import { isBrokerUnreachable } from 'kafkajs-resilience';
 import type { ReplyPartitionFormat } from './config';
 import { AppError } from './errors';
 import {
@@ -69,7 +69,7 @@ function kafkaInvocationErrors<R>(source: RuntimeSource, name: string): middy.Mi
     onError: (request) => {
       const error = request.error;
       // Kafka unreachable: told once per outage by the runtime's tracker, so one plain line per batch here
-      if (error instanceof AppError && error.retriable && isConnectionProblem(error)) {
+      if (error instanceof AppError && isBrokerUnreachable(error)) {
         loggerOf(source).info(
           { handler: name, code: error.code },
           `the batch failed (${error.message}); it will be delivered again`,

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
-import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
+import { kafkajsLogKind, type OutageSink } from 'kafkajs-resilience';
 import type { LogLevel } from './config';
 
 export type { Logger } from 'pino';
@@ -49,9 +49,11 @@ const KAFKA_TO_PINO = {
 } as const;
 
 /**
- * Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). With an outage sink,
- * kafkajs's errors and warnings about an unreachable broker (one per connection attempt, per client) go
- * to the sink, which tells the outage once, and to `debug`.
+ * Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). A consumer's crash
+ * notices go to `debug`: the consumer's CRASH event carries the error, and its listener tells it. With an
+ * outage sink, kafkajs's lines about an unreachable broker (one per connection attempt, per client) go to
+ * the sink, which tells the outage once, and to `debug`; so do its other errors and warnings while the
+ * outage lasts: retries of the same failure, which reaches the caller as an error of its own.
  */
 export function kafkaLogCreator(logger: Logger, outage?: OutageSink): logCreator {
   return () =>
@@ -60,12 +62,13 @@ export function kafkaLogCreator(logger: Logger, outage?: OutageSink): logCreator
       let method: (typeof KAFKA_TO_PINO)[keyof typeof KAFKA_TO_PINO] =
         KAFKA_TO_PINO[level as keyof typeof KAFKA_TO_PINO] ?? 'info';
       if (method === 'silent') return;
-      if (outage && (method === 'error' || method === 'warn')) {
-        const reason = typeof extra.error === 'string' ? `${message}: ${extra.error}` : message;
-        if (isConnectionProblem(reason)) {
-          outage.failure(`kafkajs ${namespace}`, reason, typeof extra.broker === 'string' ? extra.broker : undefined);
+      if (method === 'error' || method === 'warn') {
+        const kind = kafkajsLogKind({ namespace, message });
+        if (kind === 'crash') method = 'debug';
+        else if (outage && kind === 'unreachable') {
+          outage.failure(`kafkajs ${namespace}`, message, typeof extra.broker === 'string' ? extra.broker : undefined);
           method = 'debug';
-        }
+        } else if (outage?.down) method = 'debug';
       }
       logger[method]({ component: 'kafkajs', namespace, ...extra }, message);
     };

@@ -1,5 +1,5 @@
 import type middy from '@middy/core';
-import { isConnectionProblem } from 'kafkajs-resilience';
+import { isBrokerUnreachable } from 'kafkajs-resilience';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { decodeKafkaEvent, type KafkaEvent, type KafkaRecord } from './records';
@@ -101,7 +101,7 @@ export async function processKafkaBatch(
             logger?.error({ ...where, err: deadLetterError }, 'could not dead-letter a poison record; it fails');
             firstError ??= deadLetterError;
           }
-        } else if (error instanceof AppError && error.retriable && isConnectionProblem(error)) {
+        } else if (error instanceof AppError && isBrokerUnreachable(error)) {
           // Kafka unreachable: an expected state, told once per outage by the runtime; one plain line here
           logger?.info(
             { ...where, code: error.code },

@@ -1,7 +1,7 @@
 import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { withDeadline, rootMessage } from '../deadline';
 import { BrokerUnavailableError } from '../errors';
-import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
+import { reportKafkaFailure, type OutageSink } from 'kafkajs-resilience';
 import type { Logger } from '../logger';
 import { connectOnce } from './connect-once';
 
@@ -45,7 +45,10 @@ export function createPublisher(
         const written = await withDeadline(
           producer.get().then((p) => p.send({ topic, messages, acks: -1 })),
           timeoutMs,
-          () => new BrokerUnavailableError(`the Kafka broker did not acknowledge within ${timeoutMs} ms`),
+          () =>
+            new BrokerUnavailableError(`the Kafka broker did not acknowledge within ${timeoutMs} ms`, {
+              unreachable: true,
+            }),
         );
         outage?.success('producer');
         return written;
@@ -53,10 +56,11 @@ export function createPublisher(
         const failure =
           error instanceof BrokerUnavailableError
             ? error
-            : new BrokerUnavailableError(`the Kafka broker could not take the message: ${rootMessage(error)}`, error);
+            : new BrokerUnavailableError(`the Kafka broker could not take the message: ${rootMessage(error)}`, {
+                cause: error,
+              });
         // an unreachable broker is told once per outage; anything else on its own line
-        if (outage && isConnectionProblem(failure)) outage.failure('producer', failure);
-        else logger.warn({ err: error, topic }, 'publish failed');
+        if (!reportKafkaFailure(outage, 'producer', failure)) logger.warn({ err: error, topic }, 'publish failed');
         throw failure;
       }
     },

@@ -28,8 +28,8 @@ export class ReplyTimeoutError extends AppError {
  * coordinator not available): HTTP 503 with Retry-After. Nothing was sent.
  */
 export class ReplyListenerUnavailableError extends AppError {
-  constructor(message: string, cause?: unknown) {
-    super(message, { code: 'REPLY_LISTENER_UNAVAILABLE', statusCode: 503, retriable: true, cause });
+  constructor(message: string, options: { cause?: unknown; unreachable?: boolean } = {}) {
+    super(message, { code: 'REPLY_LISTENER_UNAVAILABLE', statusCode: 503, retriable: true, ...options });
     this.name = 'ReplyListenerUnavailableError';
   }
 }

@@ -7,7 +7,7 @@ import {
   type PartitionAssigner,
 } from 'kafkajs';
 import { withDeadline } from '../deadline';
-import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
+import { reportKafkaFailure, type OutageSink } from 'kafkajs-resilience';
 import type { Logger } from '../logger';
 import { ReplyListenerUnavailableError } from './errors';
 import { encodeReplyPartition } from './protocol';
@@ -106,7 +106,7 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
     const ends = await options.endOffsets(replyTopic).catch((error: unknown) => {
       throw new ReplyListenerUnavailableError(
         `cannot read the reply topic "${replyTopic}" (${(error as Error).message}); is the broker reachable and the topic created?`,
-        error,
+        { cause: error },
       );
     });
     if (ends.size === 0) throw new ReplyListenerUnavailableError(`the reply topic "${replyTopic}" has no partitions`);
@@ -144,8 +144,8 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
       joined();
     });
     listener.on(listener.events.CRASH, ({ payload }) => {
-      if (options.outage && isConnectionProblem(payload.error)) options.outage.failure('reply listener', payload.error);
-      else logger.warn({ err: payload.error, replyTopic }, 'reply listener crashed; starting a new one');
+      if (!reportKafkaFailure(options.outage, 'reply listener', payload.error))
+        logger.warn({ err: payload.error, replyTopic }, 'reply listener crashed; starting a new one');
       if (consumer !== listener) return;
       // Not kafkajs's own restart (restartOnFailure above): it rejoins the SAME group under a new member
       // id and, after a broker restart, waits a whole session timeout for the old member to expire. A
@@ -153,7 +153,11 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
       // resumes from nextOffset.
       consumer = undefined;
       starting = undefined;
-      failed(new ReplyListenerUnavailableError(`the reply listener stopped: ${payload.error.message}`, payload.error));
+      failed(
+        new ReplyListenerUnavailableError(`the reply listener stopped: ${payload.error.message}`, {
+          cause: payload.error,
+        }),
+      );
       void listener.disconnect().catch(() => undefined);
       relaunchSoon();
     });
@@ -174,7 +178,9 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
     } catch (error) {
       if (consumer === listener) consumer = undefined;
       await listener.disconnect().catch(() => undefined);
-      throw new ReplyListenerUnavailableError(`the reply listener could not start: ${(error as Error).message}`, error);
+      throw new ReplyListenerUnavailableError(`the reply listener could not start: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     await positioned;
     logger.info({ replyTopic, partition: mine, offset: nextOffset }, 'reply listener ready');
@@ -187,7 +193,7 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
       // a failed start is forgotten so the next request tries again (unless a newer attempt replaced it)
       attempt.catch((error: unknown) => {
         if (starting === attempt) starting = undefined;
-        if (options.outage && isConnectionProblem(error)) options.outage.failure('reply listener', error);
+        reportKafkaFailure(options.outage, 'reply listener', error);
       });
     }
     return starting;
@@ -214,6 +220,7 @@ export function createReplyListener(options: ReplyListenerOptions): ReplyListene
         () =>
           new ReplyListenerUnavailableError(
             `the reply listener was not positioned on "${replyTopic}" within ${timeoutMs} ms; the broker may be unreachable`,
+            { unreachable: true },
           ),
       );
     },

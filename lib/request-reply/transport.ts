@@ -2,7 +2,7 @@ import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages
 import { rootMessage, withDeadline } from '../deadline';
 import { BrokerUnavailableError } from '../errors';
 import { connectOnce } from '../kafka/connect-once';
-import { isConnectionProblem, type OutageSink } from 'kafkajs-resilience';
+import { reportKafkaFailure, type OutageSink } from 'kafkajs-resilience';
 import type { Logger } from '../logger';
 
 /** The Kafka side of request-reply: send records to several topics at once, and know a topic's partition count. */
@@ -24,11 +24,11 @@ async function brokerWork<T>(work: Promise<T>, timeoutMs: number, what: string):
     return await withDeadline(
       work,
       timeoutMs,
-      () => new BrokerUnavailableError(`${what} did not complete within ${timeoutMs} ms`),
+      () => new BrokerUnavailableError(`${what} did not complete within ${timeoutMs} ms`, { unreachable: true }),
     );
   } catch (error) {
     if (error instanceof BrokerUnavailableError) throw error;
-    throw new BrokerUnavailableError(`${what} failed: ${rootMessage(error)}`, error);
+    throw new BrokerUnavailableError(`${what} failed: ${rootMessage(error)}`, { cause: error });
   }
 }
 
@@ -61,8 +61,8 @@ export function createRrTransport(kafka: Kafka, logger: Logger, outage?: OutageS
         'publishing to Kafka',
       ).catch((error: unknown) => {
         // an unreachable broker is told once per outage; anything else on its own line
-        if (outage && isConnectionProblem(error)) outage.failure('request-reply producer', error);
-        else logger.warn({ err: error, topics: topicMessages.map((t) => t.topic) }, 'request-reply publish failed');
+        if (!reportKafkaFailure(outage, 'request-reply producer', error))
+          logger.warn({ err: error, topics: topicMessages.map((t) => t.topic) }, 'request-reply publish failed');
         throw error;
       });
       outage?.success('request-reply producer');

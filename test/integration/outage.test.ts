@@ -125,7 +125,7 @@ withJars('a broker outage under load', () => {
     console.info(`what the outage looked like (first lines):\n${told.slice(0, 8).join('\n')}`);
     // per function: its instances' "unreachable" lines and a summary or two each, nothing per attempt
     for (const [fn, count] of perFunction) expect({ fn, count: count <= 30 }).toEqual({ fn, count: true });
-    expect(notTold.map((l) => `${l!.fn}: ${l!.msg} (${l!.err?.message ?? ''})`)).toEqual([]);
+    expect(notTold.map((l) => `${l!.fn}: ${l!.msg} (${l!.err?.message ?? ''}) ${JSON.stringify(l)}`)).toEqual([]);
     expect(pluginLoud.length).toBeLessThanOrEqual(3);
     expect(lines.some((l) => /Kafka reachable again after/.test(l))).toBe(true);
     expect(lines.filter((l) => /Unhandled exception in handler/.test(l))).toEqual([]);

@@ -6,4 +6,5 @@ import './idle-timer-fix';
 
 export { applyKafkajsIdleTimerFix } from './idle-timer-fix';
 export { waitForTopicLeaders } from './topic-leaders';
-export { OutageTracker, isConnectionProblem, type OutageOptions, type OutageReport, type OutageSink } from './outage';
+export { OutageTracker, reportKafkaFailure, type OutageOptions, type OutageReport, type OutageSink } from './outage';
+export { isBrokerUnreachable, kafkajsLogKind, type KafkajsLogEntry } from './unreachable';

@@ -1,3 +1,5 @@
+import { isBrokerUnreachable } from './unreachable';
+
 /**
  * Telling a broker outage once, not once per attempt. Every Kafka client of a process reports to one
  * tracker: its failures (`failure`), its successes (`success`), and the requests refused meanwhile
@@ -15,6 +17,8 @@ export type OutageReport = (level: 'warn' | 'info', message: string, fields: Rec
 
 /** What a client tells about its connection to the broker (an OutageTracker, or a test's fake). */
 export interface OutageSink {
+  /** true while an outage is being told */
+  readonly down: boolean;
   failure(what: string, error: unknown, broker?: string): void;
   success(what: string): void;
   refused(): void;
@@ -36,27 +40,23 @@ interface Outage {
   broker: string | undefined;
 }
 
-/** Does this error (or kafkajs log line) say the broker cannot be reached, as opposed to a fault of the request? */
-export function isConnectionProblem(error: unknown): boolean {
-  const text = describe(error);
-  return CONNECTION_PROBLEM.test(text);
-}
-
-const CONNECTION_PROBLEM =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EPIPE|Connection error|Connection timeout|Closed connection|Failed to connect|KafkaJSConnection|socket hang up|broker.*(not available|unreachable|did not acknowledge|could not take)|not acknowledge|did not complete within|coordinator is not available|There is no leader|not the leader|Request .* timed out|reply listener (was not positioned|stopped|could not start)|cannot read the reply topic|not connected|disconnected|LEADER_NOT_AVAILABLE|NOT_LEADER|NOT_COORDINATOR|leader is not available|BrokerNotFound|broker not found|Lock timeout|KafkaJSLockTimeout/i;
-
-function describe(error: unknown): string {
-  const parts: string[] = [];
-  let current = error as { name?: string; message?: string; cause?: unknown; originalError?: unknown } | undefined;
-  for (let depth = 0; current && depth < 6; depth++) {
-    if (typeof current === 'string') {
-      parts.push(current);
-      break;
-    }
-    parts.push(`${current.name ?? ''}: ${current.message ?? ''}`);
-    current = (current.cause ?? current.originalError) as typeof current;
-  }
-  return parts.join(' | ');
+/**
+ * Tell a client's failure where it belongs: an unreachable broker (isBrokerUnreachable) to the outage
+ * sink, which tells it once per outage; anything else back to the caller, to log on a line of its own.
+ * True when the sink took it.
+ *
+ * @example
+ * if (!reportKafkaFailure(outage, 'producer', error)) logger.warn({ err: error }, 'publish failed');
+ */
+export function reportKafkaFailure(
+  outage: OutageSink | undefined,
+  what: string,
+  error: unknown,
+  broker?: string,
+): boolean {
+  if (!outage || !isBrokerUnreachable(error)) return false;
+  outage.failure(what, error, broker);
+  return true;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -1,4 +1,4 @@
-import { OutageTracker, isConnectionProblem } from '../src/outage';
+import { OutageTracker, reportKafkaFailure, type OutageSink } from '../src/outage';
 
 function tracker() {
   let now = 1_000_000;
@@ -55,24 +55,29 @@ describe('OutageTracker', () => {
   });
 });
 
-describe('isConnectionProblem', () => {
-  it('recognises kafkajs connection errors through their causes', () => {
-    const inner = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
-    const outer = Object.assign(new Error('Number of retries exceeded'), {
-      name: 'KafkaJSNumberOfRetriesExceeded',
-      originalError: inner,
-    });
-    expect(isConnectionProblem(outer)).toBe(true);
-    expect(isConnectionProblem('Connection error: read ECONNRESET')).toBe(true);
-    expect(isConnectionProblem(new Error('the Kafka broker did not acknowledge within 5000 ms'))).toBe(true);
-    expect(isConnectionProblem(new Error('publishing to Kafka did not complete within 3000 ms'))).toBe(true);
+describe('reportKafkaFailure', () => {
+  function sink(): OutageSink & { told: string[] } {
+    const told: string[] = [];
+    return {
+      told,
+      down: false,
+      failure: (what) => told.push(what),
+      success: () => undefined,
+      refused: () => undefined,
+    };
+  }
+
+  it('gives an unreachable broker to the outage sink and says so', () => {
+    const outage = sink();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+    expect(reportKafkaFailure(outage, 'producer', refused)).toBe(true);
+    expect(outage.told).toEqual(['producer']);
   });
 
-  it('leaves other errors alone', () => {
-    expect(isConnectionProblem(new Error('the request body is invalid: quantity: too small'))).toBe(false);
-    expect(isConnectionProblem(new Error('The request included a message larger than the max message size'))).toBe(
-      false,
-    );
-    expect(isConnectionProblem(new Error('Topic authorization failed'))).toBe(false);
+  it('leaves any other failure, and any failure without a sink, to the caller', () => {
+    const outage = sink();
+    expect(reportKafkaFailure(outage, 'producer', new Error('Topic authorization failed'))).toBe(false);
+    expect(reportKafkaFailure(undefined, 'producer', { unreachable: true })).toBe(false);
+    expect(outage.told).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { toLambdaRecord } from './event';
 import { createRecordFilter } from './filter';
 // importing kafkajs-resilience also stops each consumer's connections from spinning a 1 ms timer in
 // serverless offline's main thread
-import { isConnectionProblem, type OutageTracker } from 'kafkajs-resilience';
+import { kafkajsLogKind, reportKafkaFailure, type OutageTracker } from 'kafkajs-resilience';
 import { PartitionWorker, type FailureRecord, type InvocationReport } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
 
@@ -73,10 +73,10 @@ export class EventSource {
       logLevel: logLevel.WARN,
       logCreator:
         () =>
-        ({ level, log }) => {
+        ({ namespace, level, log }) => {
           const { message, error } = log as { message: string; error?: string };
-          // connection errors are reported once per attempt by the start loop, in plain words
-          if (this.#stopping || /Connection error|ECONNREFUSED|Crash|Restarting the consumer/.test(message)) return;
+          // an unreachable broker is reported by the start loop and a crash by the CRASH listener, each with its error
+          if (this.#stopping || kafkajsLogKind({ namespace, message }) !== 'other') return;
           if (!this.#joined && error && STILL_STARTING.test(error)) {
             if (waitingReported) return;
             waitingReported = true;
@@ -117,9 +117,7 @@ export class EventSource {
         const reason = missingTopic
           ? `the topic ${topic} does not exist (this plugin never creates topics: create it first)`
           : (error as Error).message;
-        if (this.#deps.outage && !missingTopic && isConnectionProblem(error)) {
-          this.#deps.outage.failure(this.#name, error, brokers.join(','));
-        } else
+        if (!reportKafkaFailure(this.#deps.outage, this.#name, error, brokers.join(',')))
           this.#deps.log(
             'error',
             `${this.#name}: cannot consume from Kafka at ${brokers.join(',')}: ${reason}. ` +
@@ -159,9 +157,7 @@ export class EventSource {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.#stopping) return;
-      if (this.#deps.outage && isConnectionProblem(payload.error)) {
-        this.#deps.outage.failure(this.#name, payload.error, this.#deps.settings.brokers.join(','));
-      } else
+      if (!reportKafkaFailure(this.#deps.outage, this.#name, payload.error, this.#deps.settings.brokers.join(',')))
         this.#deps.log(
           'error',
           `${this.#name}: consumer crashed (${payload.error.message})${payload.restart ? '; restarting' : ''}`,

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as kafkajs from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import { isBrokerUnreachable, kafkajsLogKind } from '../src/unreachable';
+
+/** kafkajs's own error classes, built as kafkajs builds them (its type declarations leave some out). */
+const kafkajsError = (name: string, ...args: unknown[]): Error =>
+  new (kafkajs as unknown as Record<string, new (...a: unknown[]) => Error>)[name]!(...args);
+
+/** A kafkajs protocol error as kafkajs builds it from a broker's error code (protocol/error.js). */
+const protocolError = (type: string, retriable: boolean) =>
+  kafkajsError('KafkaJSProtocolError', { type, message: `broker said ${type}`, retriable });
+
+describe('isBrokerUnreachable', () => {
+  it('is true for kafkajs errors of a connection or a broker, and for protocol codes of a cluster that cannot serve', () => {
+    const errors = [
+      kafkajsError('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
+      kafkajsError('KafkaJSConnectionClosedError', 'Closed connection', { host: '127.0.0.1', port: 9092 }),
+      kafkajsError('KafkaJSRequestTimeoutError', 'Request Produce(key: 0, version: 7) timed out'),
+      kafkajsError('KafkaJSBrokerNotFound', 'Broker 1 not found in the cached metadata'),
+      kafkajsError('KafkaJSLockTimeout', 'Timeout while acquiring lock'),
+      protocolError('LEADER_NOT_AVAILABLE', true),
+      protocolError('NOT_COORDINATOR_FOR_GROUP', true),
+      protocolError('GROUP_COORDINATOR_NOT_AVAILABLE', true),
+      protocolError('REQUEST_TIMED_OUT', true),
+    ];
+    expect(errors.filter((e) => !isBrokerUnreachable(e)).map((e) => e.message)).toEqual([]);
+  });
+
+  it("reads Node's socket codes, the unreachable mark of a service's own errors, and what wrappers wrap", () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+    const retries = kafkajsError('KafkaJSNumberOfRetriesExceeded', kafkajsError('KafkaJSConnectionError', 'timeout'), {
+      retryCount: 5,
+      retryTime: 3000,
+    });
+    const deadline = Object.assign(new Error('the Kafka broker did not acknowledge within 3000 ms'), {
+      unreachable: true,
+    });
+    // as kafkajs's retrier gives up (retry/index.js)
+    const gaveUp = kafkajsError('KafkaJSNonRetriableError', retries, { cause: retries });
+    const wrapped = new Error('publishing to Kafka failed', { cause: gaveUp });
+    expect([refused, retries, deadline, wrapped].map((e) => isBrokerUnreachable(e))).toEqual([true, true, true, true]);
+  });
+
+  it('is false for a refusal of the request, whatever its wording', () => {
+    const errors = [
+      protocolError('UNKNOWN_TOPIC_OR_PARTITION', true),
+      protocolError('MESSAGE_TOO_LARGE', false),
+      protocolError('TOPIC_AUTHORIZATION_FAILED', false),
+      kafkajsError('KafkaJSSASLAuthenticationError', 'SASL SCRAM SHA512 authentication failed: wrong password'),
+      kafkajsError('KafkaJSError', 'Connection error in the request body'),
+      new Error('the broker is unreachable'),
+      Object.assign(new Error('publishing failed'), { unreachable: false, cause: new Error('not connected') }),
+      'Connection error: connect ECONNREFUSED',
+      undefined,
+    ];
+    expect(errors.filter((e) => isBrokerUnreachable(e))).toEqual([]);
+  });
+
+  it('is true for what kafkajs throws when nothing listens at the address', async () => {
+    const kafka = new Kafka({
+      brokers: ['127.0.0.1:1'],
+      connectionTimeout: 1000,
+      retry: { retries: 1, initialRetryTime: 50 },
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer();
+    const error = await producer.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await producer.disconnect().catch(() => undefined);
+    expect(error).toBeDefined();
+    expect(isBrokerUnreachable(error)).toBe(true);
+  });
+});
+
+describe('kafkajsLogKind', () => {
+  it("tells kafkajs's lines about an unreachable broker and a consumer's crash from the rest", () => {
+    const kinds = [
+      { namespace: 'Connection', message: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092' },
+      { namespace: 'Connection', message: 'Connection timeout' },
+      { namespace: 'BrokerPool', message: 'Failed to connect to seed broker, trying another broker from the list: x' },
+      { namespace: 'BrokerPool', message: 'Closed connection' },
+      { namespace: 'BrokerPool', message: 'Request ApiVersions(key: 18, version: 2) timed out' },
+      { namespace: 'Consumer', message: 'Crash: KafkaJSNumberOfRetriesExceeded: Connection error: x' },
+      { namespace: 'Consumer', message: 'Restarting the consumer in 300ms' },
+      { namespace: 'Connection', message: 'Response Produce(key: 0, version: 7)' },
+      { namespace: 'BrokerPool', message: 'SASL SCRAM SHA512 authentication failed' },
+      { namespace: 'Runner', message: 'The group is rebalancing, re-joining' },
+    ].map(kafkajsLogKind);
+    expect(kinds).toEqual([
+      ...['unreachable', 'unreachable', 'unreachable', 'unreachable', 'unreachable'],
+      ...['crash', 'crash', 'other', 'other', 'other'],
+    ]);
+  });
+
+  it('reads wordings that kafkajs 2.2.4 writes, in the files that write them', () => {
+    const src = join(dirname(require.resolve('kafkajs/package.json')), 'src');
+    const read = (file: string) => readFileSync(join(src, file), 'utf8');
+    expect(read('network/connection.js')).toContain('new KafkaJSConnectionError(`Connection error: ${e.message}`');
+    expect(read('network/connection.js')).toContain("new KafkaJSConnectionError('Connection timeout'");
+    expect(read('cluster/brokerPool.js')).toContain(
+      '`Failed to connect to seed broker, trying another broker from the list',
+    );
+    // brokerPool.js logs the message of any other error it meets on connecting, these two among them
+    expect(read('cluster/brokerPool.js')).toContain('this.logger.error(e.message, { retryCount, retryTime })');
+    expect(read('network/connection.js')).toContain("new KafkaJSConnectionClosedError('Closed connection'");
+    expect(read('network/requestQueue/socketRequest.js')).toContain(
+      'new KafkaJSRequestTimeoutError(`Request ${requestInfo} timed out`',
+    );
+    expect(read('consumer/index.js')).toContain('logger.error(`Crash: ${e.name}: ${e.message}`');
+    expect(read('consumer/index.js')).toContain('logger.error(`Restarting the consumer in ${retryTime}ms`');
+  });
+});
