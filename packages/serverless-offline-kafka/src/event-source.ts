@@ -5,7 +5,9 @@ import { createRecordFilter } from './filter';
 // importing kafkajs-resilience also stops each consumer's connections from spinning a 1 ms timer in
 // serverless offline's main thread
 import { kafkajsLogKind, reportKafkaFailure, type OutageTracker } from 'kafkajs-resilience';
-import { PartitionWorker, type FailureRecord, type InvocationReport } from './partition-worker';
+import type { InvocationReport } from './batch-delivery';
+import type { FailureRecord } from './failure-destination';
+import { PartitionWorker } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
 
 export type LogLevel = 'notice' | 'warning' | 'error';

@@ -1,37 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnknownItemIdentifierError } from './errors';
+import { BatchDelivery, type DeliveryScope, type InvocationReport } from './batch-delivery';
 import { buildEvent, eventSize, recordSize, type LambdaKafkaRecord } from './event';
-import { isLambdaTimeout } from './invoker';
-import { kafkaDestinationTopic } from './mapping';
+import { FAILURE_CONDITIONS, FailureDestination, type FailureRecord } from './failure-destination';
+import { retryPolicy } from './retry-policy';
 import { LIMITS, type EventSourceSettings } from './settings';
-
-/** Why records went to the on-failure destination (AWS's `requestContext.condition`). */
-export const FAILURE_CONDITIONS = {
-  retriesExhausted: 'RetriesExhausted',
-  recordAgeExceeded: 'RecordAgeExceeded',
-  payloadTooLarge: 'MaximumPayloadSizeExceeded',
-} as const;
-export type FailureCondition = (typeof FAILURE_CONDITIONS)[keyof typeof FAILURE_CONDITIONS];
-
-/** One record AWS-style failure metadata is written for (kafka-on-failure-destination.html). */
-export interface FailureRecord {
-  key: string | undefined;
-  /** JSON of the failure record */
-  value: string;
-  record: LambdaKafkaRecord;
-}
-
-export interface InvocationReport {
-  functionKey: string;
-  partitionKey: string;
-  firstOffset: number;
-  lastOffset: number;
-  records: number;
-  attempt: number;
-  durationMs: number;
-  outcome: string;
-}
 
 export interface PartitionWorkerDeps {
   settings: EventSourceSettings;
@@ -50,40 +22,12 @@ export interface PartitionWorkerDeps {
   maxPayloadBytes?: number;
 }
 
-type Outcome =
-  { kind: 'ok' } | { kind: 'partial'; fromOffset: number } | { kind: 'error'; message: string; timeout: boolean };
-
 /**
  * Buffered records above which fetching pauses for the partition. Deep enough that a resumed
  * partition's next fetch (up to maxWaitTimeInMs later) arrives before the buffer runs dry.
  */
 export function highWaterMark(batchSize: number): { records: number; bytes: number } {
   return { records: Math.max(4 * batchSize, 5000), bytes: 32 * 1024 * 1024 };
-}
-
-/**
- * Reads a handler's partial batch response (kafka-retry-configurations.html): null, {} or an empty
- * list = all succeeded; otherwise the lowest failed offset, from which the partition is delivered
- * again. An identifier that names no record of the batch fails the whole batch, as on AWS.
- */
-export function readBatchItemFailures(result: unknown, batch: LambdaKafkaRecord[]): Outcome {
-  if (result === null || typeof result !== 'object') return { kind: 'ok' };
-  const failures = (result as { batchItemFailures?: unknown }).batchItemFailures;
-  if (failures === null || failures === undefined || (Array.isArray(failures) && failures.length === 0)) {
-    return { kind: 'ok' };
-  }
-  if (!Array.isArray(failures)) {
-    return { kind: 'error', message: 'batchItemFailures is not a list: the whole batch failed', timeout: false };
-  }
-  let lowest = Infinity;
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: { partition?: unknown; offset?: unknown } } | null)?.itemIdentifier;
-    const offset = Number(id?.offset);
-    const found = batch.some((r) => `${r.topic}-${r.partition}` === id?.partition && r.offset === offset);
-    if (!found) return { kind: 'error', message: new UnknownItemIdentifierError(id).message, timeout: false };
-    lowest = Math.min(lowest, offset);
-  }
-  return { kind: 'partial', fromOffset: lowest };
 }
 
 /**
@@ -94,6 +38,7 @@ export function readBatchItemFailures(result: unknown, batch: LambdaKafkaRecord[
 export class PartitionWorker {
   readonly #deps: PartitionWorkerDeps;
   readonly #partitionKey: string;
+  readonly #delivery: BatchDelivery;
   #buffer: Array<{ record: LambdaKafkaRecord; size: number; arrived: number }> = [];
   #bufferBytes = 0;
   #epoch = 0;
@@ -110,6 +55,12 @@ export class PartitionWorker {
   ) {
     this.#deps = deps;
     this.#partitionKey = `${deps.settings.topic}-${partition}`;
+    this.#delivery = new BatchDelivery({
+      ...deps,
+      partitionKey: this.#partitionKey,
+      policy: retryPolicy(deps.settings, deps.backoff),
+      destination: new FailureDestination(deps, this.#partitionKey),
+    });
     this.done = this.#loop().then(() => this.#committing);
   }
 
@@ -253,190 +204,25 @@ export class PartitionWorker {
     if (!this.full && this.#buffer.length < highWaterMark(settings.batchSize).records / 2) this.#deps.onBufferLow();
     const lastOffset = taken[taken.length - 1]!.record.offset;
 
+    const scope = this.#scope(epoch);
     let finished = true;
     if (oversized) {
-      finished = await this.#sendToDestination([oversized], FAILURE_CONDITIONS.payloadTooLarge, 0, epoch, undefined);
+      const reason = { condition: FAILURE_CONDITIONS.payloadTooLarge, invokeCount: 0 };
+      finished = await this.#delivery.handOver([oversized], reason, scope);
     } else if (batch.length > 0) {
-      finished = await this.#runWithRetries(batch, 0, epoch);
+      finished = await this.#delivery.run(batch, scope);
     }
-    if (finished && epoch === this.#epoch) this.#commit(lastOffset + 1, epoch);
+    if (finished && scope.assigned()) this.#commit(lastOffset + 1, epoch);
   }
 
-  /** Invoke until the batch succeeds, or its records went to the destination; false when interrupted. */
-  async #runWithRetries(records: LambdaKafkaRecord[], retriesBefore: number, epoch: number): Promise<boolean> {
-    const { settings } = this.#deps;
-    const destination = settings.onFailureDestination;
-    const maxRetries =
-      settings.maximumRetryAttempts >= 0
-        ? settings.maximumRetryAttempts
-        : destination
-          ? LIMITS.retriesWithDestination
-          : Infinity;
-    let batch = records;
-    let retries = retriesBefore;
-    let lastError = '';
-    while (epoch === this.#epoch && !this.#stopped) {
-      if (settings.maximumRecordAgeSeconds >= 0) {
-        const oldest = Date.now() - settings.maximumRecordAgeSeconds * 1000;
-        const expired = batch.filter((r) => r.timestamp < oldest);
-        if (expired.length > 0) {
-          const sent = await this.#sendToDestination(
-            expired,
-            FAILURE_CONDITIONS.recordAgeExceeded,
-            retries,
-            epoch,
-            lastError,
-          );
-          if (!sent) return false;
-          batch = batch.filter((r) => r.timestamp >= oldest);
-          if (batch.length === 0) return true;
-        }
-      }
-      const outcome = await this.#invokeOnce(batch, retries + 1);
-      if (epoch !== this.#epoch) return false;
-      if (outcome.kind === 'ok') return true;
-      if (outcome.kind === 'partial') {
-        // everything before the lowest failed offset is done: commit it, deliver again from there
-        if (outcome.fromOffset > batch[0]!.offset) this.#commit(outcome.fromOffset, epoch);
-        batch = batch.filter((r) => r.offset >= outcome.fromOffset);
-        lastError = `partial batch failure from offset ${outcome.fromOffset}`;
-      } else {
-        lastError = outcome.message;
-      }
-      retries += 1;
-      if (retries > maxRetries) {
-        return this.#sendToDestination(batch, FAILURE_CONDITIONS.retriesExhausted, retries, epoch, lastError);
-      }
-      if (settings.bisectBatchOnFunctionError && batch.length > 1 && outcome.kind === 'error') {
-        const half = Math.ceil(batch.length / 2);
-        if (!(await this.#runWithRetries(batch.slice(0, half), retries, epoch))) return false;
-        return this.#runWithRetries(batch.slice(half), retries, epoch);
-      }
-      const delay = Math.min(this.#deps.backoff.maxMs, this.#deps.backoff.initialMs * 2 ** Math.min(retries - 1, 20));
-      try {
-        await sleep(delay, undefined, { signal: this.#abort.signal });
-      } catch {
-        return false;
-      }
-    }
-    return false;
+  /** A batch taken at `epoch` is delivered while the partition stays assigned (and the worker running). */
+  #scope(epoch: number): DeliveryScope {
+    const assigned = () => epoch === this.#epoch;
+    return {
+      assigned,
+      wanted: () => assigned() && !this.#stopped,
+      signal: this.#abort.signal,
+      commit: (nextOffset) => this.#commit(nextOffset, epoch),
+    };
   }
-
-  async #invokeOnce(batch: LambdaKafkaRecord[], attempt: number): Promise<Outcome> {
-    const { settings } = this.#deps;
-    const event = buildEvent(settings, batch);
-    const started = performance.now();
-    let outcome: Outcome;
-    try {
-      const result = await this.#deps.invoke(event);
-      outcome = settings.reportBatchItemFailures ? readBatchItemFailures(result, batch) : { kind: 'ok' };
-    } catch (error) {
-      const timeout = isLambdaTimeout(error);
-      outcome = { kind: 'error', message: timeout ? 'timeout' : String((error as Error)?.message ?? error), timeout };
-    }
-    this.#deps.onInvocation({
-      functionKey: settings.functionKey,
-      partitionKey: this.#partitionKey,
-      firstOffset: batch[0]!.offset,
-      lastOffset: batch[batch.length - 1]!.offset,
-      records: batch.length,
-      attempt,
-      durationMs: performance.now() - started,
-      outcome:
-        outcome.kind === 'ok'
-          ? 'ok'
-          : outcome.kind === 'partial'
-            ? `partial failure, again from offset ${outcome.fromOffset}`
-            : `error: ${outcome.message}`,
-    });
-    return outcome;
-  }
-
-  /**
-   * Hand records over to the on-failure destination, one failure record each, keyed like the original.
-   * Without a Kafka destination they are dropped as on AWS, but each is logged in full first.
-   * Retries the write until the broker acknowledges it: nothing is committed before that.
-   */
-  async #sendToDestination(
-    records: LambdaKafkaRecord[],
-    condition: FailureCondition,
-    invokeCount: number,
-    epoch: number,
-    functionError: string | undefined,
-  ): Promise<boolean> {
-    const { settings } = this.#deps;
-    const failures = records.map((record) =>
-      toFailureRecord(settings, this.#deps.region, record, records.length, condition, invokeCount, functionError),
-    );
-    const topic = kafkaDestinationTopic(settings.onFailureDestination);
-    if (!topic) {
-      const where = settings.onFailureDestination
-        ? `the destination ${settings.onFailureDestination} cannot be reached offline (only kafka://topic can)`
-        : 'no onFailureDestination is configured';
-      for (const f of failures) {
-        this.#deps.log('error', `${this.#partitionKey}: record dropped (${condition}); ${where}: ${f.value}`);
-      }
-      return true;
-    }
-    let wait = this.#deps.backoff.initialMs;
-    while (epoch === this.#epoch && !this.#stopped) {
-      try {
-        await this.#deps.sendFailures(topic, failures);
-        this.#deps.log(
-          'warning',
-          `${this.#partitionKey}: ${records.length} record(s) from offset ${records[0]!.offset} sent to kafka://${topic} (${condition})`,
-        );
-        return true;
-      } catch (error) {
-        this.#deps.log('error', `could not write to kafka://${topic}: ${(error as Error).message}; retrying`);
-        try {
-          await sleep(wait, undefined, { signal: this.#abort.signal });
-        } catch {
-          return false;
-        }
-        wait = Math.min(wait * 2, this.#deps.backoff.maxMs);
-      }
-    }
-    return false;
-  }
-}
-
-/**
- * AWS's failure record for one record, as sent to a Kafka on-failure destination
- * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html).
- */
-export function toFailureRecord(
-  settings: EventSourceSettings,
-  region: string,
-  record: LambdaKafkaRecord,
-  batchSize: number,
-  condition: FailureCondition,
-  invokeCount: number,
-  functionError: string | undefined,
-): FailureRecord {
-  const payload = buildEvent(settings, [record]);
-  const body = {
-    requestContext: {
-      requestId: randomUUID(),
-      functionArn: `arn:aws:lambda:${region}:000000000000:function:${settings.functionName}:$LATEST`,
-      condition,
-      approximateInvokeCount: invokeCount,
-    },
-    responseContext: {
-      statusCode: 200,
-      executedVersion: '$LATEST',
-      ...(functionError ? { functionError: 'Unhandled' } : {}),
-    },
-    version: '1.0',
-    timestamp: new Date().toISOString(),
-    KafkaBatchInfo: {
-      batchSize,
-      ...(settings.eventSourceArn ? { eventSourceArn: settings.eventSourceArn } : {}),
-      bootstrapServers: settings.bootstrapServers,
-      payloadSize: eventSize(payload),
-      recordInfo: { offset: String(record.offset), timestamp: new Date(record.timestamp).toISOString() },
-    },
-    payload,
-  };
-  return { key: record.key, value: JSON.stringify(body), record };
 }

@@ -1,7 +1,8 @@
 import { EventSource, type LogLevel } from './event-source';
-import { applyTimeoutRecovery, LambdaInvoker, loadOfflineModules, quietHandlerErrors } from './invoker';
+import { LambdaInvoker } from './invoker';
+import { applyTimeoutRecovery, loadOfflineModules, quietHandlerErrors } from './serverless-offline';
 import { OutageTracker } from 'kafkajs-resilience';
-import type { InvocationReport } from './partition-worker';
+import type { InvocationReport } from './batch-delivery';
 import { applyMappingSettings, EVENT_SCHEMA_EXTENSION, MSK_ONLY_SCHEMA_EXTENSION } from './mapping';
 import {
   EVENT_KINDS,

@@ -1,12 +1,8 @@
 import { buildEvent, eventSize, toLambdaRecord, type LambdaKafkaEvent, type LambdaKafkaRecord } from '../../src/event';
 import { createRecordFilter } from '../../src/filter';
-import {
-  PartitionWorker,
-  highWaterMark,
-  type FailureRecord,
-  type InvocationReport,
-  type PartitionWorkerDeps,
-} from '../../src/partition-worker';
+import type { InvocationReport } from '../../src/batch-delivery';
+import type { FailureRecord } from '../../src/failure-destination';
+import { PartitionWorker, highWaterMark, type PartitionWorkerDeps } from '../../src/partition-worker';
 import { readEventSettings, readPluginOptions } from '../../src/settings';
 
 const TOPIC = 'orders';

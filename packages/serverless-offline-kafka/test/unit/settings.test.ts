@@ -1,0 +1,45 @@
+import { readEventSettings, readPluginOptions } from '../../src/settings';
+import { ctx, msk, options } from './samples';
+
+describe('settings', () => {
+  it('applies AWS defaults and derives a stable group id', () => {
+    expect(msk).toMatchObject({
+      batchSize: 100,
+      batchingWindowMs: 500,
+      startingPosition: 'TRIM_HORIZON',
+      enabled: true,
+      maximumRetryAttempts: -1,
+      maximumRecordAgeSeconds: -1,
+      groupId: 'shop-local-worker-order-events',
+    });
+  });
+
+  it('keeps window 0, reads numeric strings from ${env:} variables, and rejects a batch size over 10,000', () => {
+    const s = readEventSettings(ctx, options, { key: 'w' }, 'msk', {
+      topic: 't',
+      maximumBatchingWindow: 0,
+      batchSize: '250',
+    });
+    expect(s).toMatchObject({ batchingWindowMs: 0, batchSize: 250 });
+    expect(() => readEventSettings(ctx, options, { key: 'w' }, 'msk', { topic: 't', batchSize: 10_001 })).toThrow(
+      /function "w", msk event: batchSize must be 1-10000/,
+    );
+  });
+
+  it('the plugin option brokers overrides a kafka event bootstrapServers', () => {
+    const s = readEventSettings(ctx, readPluginOptions({ brokers: 'h:1,h:2' }), { key: 'w' }, 'kafka', {
+      topic: 't',
+      bootstrapServers: ['far:9092'],
+    });
+    expect(s.brokers).toEqual(['h:1', 'h:2']);
+  });
+});
+
+describe('plugin options', () => {
+  it('leaves the invocation mode to serverless-offline unless useInProcess is set, and refuses anything but a boolean', () => {
+    expect(readPluginOptions({}).useInProcess).toBeUndefined();
+    expect(readPluginOptions({ useInProcess: false }).useInProcess).toBe(false);
+    expect(readPluginOptions({ useInProcess: true }).useInProcess).toBe(true);
+    expect(() => readPluginOptions({ useInProcess: 'false' })).toThrow(/useInProcess: must be true or false/);
+  });
+});
