@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForTopicLeaders } from 'kafkajs-resilience';
-import { buildEvent, recordSize, toLambdaRecord, type EventSourceSettings } from 'serverless-offline-kafka';
+import { buildEvent, recordSize, toLambdaRecord, type EventOrigin } from 'serverless-offline-kafka/event';
 import { brokersOf } from '../broker/address';
 import { startOffline } from '../test/helpers/offline';
 import { median } from './lib/stats';
@@ -171,7 +171,7 @@ async function measureHandoff(): Promise<number> {
     kind: 'msk',
     eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/local-cluster/abcd-1234',
     bootstrapServers: BROKERS.join(','),
-  } as EventSourceSettings;
+  } satisfies EventOrigin;
   const value = randomBytes(SIZE);
   const handOff = (event: unknown) =>
     new Promise<void>((done) => {

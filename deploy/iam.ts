@@ -7,7 +7,7 @@
  * Actions: docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html (mapping role) and
  * docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html (topic/group resources).
  */
-import { mappingKafkaDestinationTopic } from 'serverless-offline-kafka';
+import { mappingKafkaDestinationTopic } from 'serverless-offline-kafka/deploy';
 import { clusterParts, type DeployParams } from './params';
 
 type Json = Record<string, unknown>;

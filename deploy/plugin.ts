@@ -9,7 +9,7 @@
  * - gives each function its own least-privilege role (deploy/iam.ts) and the mappings SCRAM auth;
  * - adds the `ensure-topics` custom resource that creates the declared topics during the deploy.
  */
-import { settingsNeedingProvisionedMode } from 'serverless-offline-kafka';
+import { settingsNeedingProvisionedMode } from 'serverless-offline-kafka/deploy';
 import { loadConfig, type Config } from '../lib/config';
 import { declaredTopics, topicName } from '../lib/kafka/topics';
 import { applyFunctionRoles, type KafkaUse, type Resource, type Template } from './iam';

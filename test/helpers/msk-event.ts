@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { MSKEvent } from 'aws-lambda';
-import { toLambdaRecord } from 'serverless-offline-kafka';
+import { toLambdaRecord } from 'serverless-offline-kafka/event';
 import { BROKERS } from './kafka';
 
 /**

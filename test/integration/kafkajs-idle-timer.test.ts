@@ -37,7 +37,7 @@ async function idleQueueChecks(
   }
 }
 
-describe('kafkajs idle connections (serverless-offline-kafka/kafkajs-fixes)', () => {
+describe('kafkajs idle connections (kafkajs-resilience)', () => {
   const topic = uniqueName('idle-timer');
   beforeAll(() => createTopic(topic));
   afterAll(() => deleteTopics([topic]));
@@ -52,7 +52,7 @@ describe('kafkajs idle connections (serverless-offline-kafka/kafkajs-fixes)', ()
       };
     });
     const kafka = new plain.kafkajs.Kafka({ brokers: BROKERS, logLevel: plain.kafkajs.logLevel.NOTHING });
-    // if this stops failing, kafkajs fixed it upstream and the idle-timer fix in packages/serverless-offline-kafka/src/kafkajs-fixes.ts can go
+    // if this stops failing, kafkajs fixed it upstream and the idle-timer fix in packages/kafkajs-resilience/src/idle-timer-fix.ts can go
     expect(await idleQueueChecks(kafka, plain.proto, topic)).toBeGreaterThan(100);
   });
 

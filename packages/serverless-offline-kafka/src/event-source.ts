@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
-import { toLambdaRecord } from './event';
-import { createRecordFilter } from './filter';
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type KafkaMessage } from 'kafkajs';
 // importing kafkajs-resilience also stops each consumer's connections from spinning a 1 ms timer in
 // serverless offline's main thread
-import { kafkajsLogKind, reportKafkaFailure, type OutageTracker } from 'kafkajs-resilience';
+import { reportKafkaFailure, type OutageSink } from 'kafkajs-resilience';
 import type { InvocationReport } from './batch-delivery';
-import type { FailureRecord } from './failure-destination';
+import { consumerLogCreator, type LogLevel } from './consumer-log';
+import { toLambdaRecord } from './event';
+import { FailureWriter } from './failure-destination';
+import { createRecordFilter } from './filter';
 import { PartitionWorker } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
-
-export type LogLevel = 'notice' | 'warning' | 'error';
+import { prepareGroup } from './starting-position';
 
 export interface EventSourceDeps {
   settings: EventSourceSettings;
@@ -20,26 +20,13 @@ export interface EventSourceDeps {
   invoke(functionKey: string, event: unknown): Promise<unknown>;
   log(level: LogLevel, message: string): void;
   /** the process's one account of broker outages: a consumer's connection trouble is told there, once */
-  outage?: OutageTracker;
+  outage?: OutageSink;
   onInvocation(report: InvocationReport): void;
   /** the consumer joined its group and holds these partitions */
   onAssigned(partitions: number[]): void;
+  /** the kafkajs client (tests give a fake) */
+  createKafka?: (config: KafkaConfig) => Kafka;
 }
-
-const KAFKA_LOG_LEVELS: Record<number, LogLevel> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warning',
-  [logLevel.INFO]: 'notice',
-};
-
-// Retriable answers of a broker that is still starting: it creates __consumer_offsets on the first
-// FindCoordinator and answers COORDINATOR_NOT_AVAILABLE meanwhile, and partitions may be between
-// leaders (https://kafka.apache.org/protocol#protocol_error_codes). kafkajs logs each at ERROR, then
-// retries it itself; a lasting failure still reaches the start loop, which reports it.
-const STILL_STARTING =
-  /group coordinator is not available|coordinator is loading|not the correct coordinator|no leader for this topic-partition|not the leader for that topic-partition/;
-/** one "waiting" line per process, however many event sources wait */
-let waitingReported = false;
 
 /**
  * One `msk` / `kafka` event of one function: a kafkajs consumer in the event's group, feeding one
@@ -57,7 +44,7 @@ export class EventSource {
   readonly #paused = new Set<number>();
   readonly #filter: (value: string) => boolean;
   #consumer: Consumer | undefined;
-  #producer: Promise<Producer> | undefined;
+  readonly #failureWriter: FailureWriter;
   #logAppendTime = false;
   #stopping = false;
   /** the consumer joined its group once: from then on a coordinator error is news, not start-up */
@@ -67,32 +54,20 @@ export class EventSource {
     this.#deps = deps;
     const { settings } = deps;
     this.#filter = createRecordFilter(settings.filterPatterns);
-    this.#kafka = new Kafka({
+    this.#kafka = (deps.createKafka ?? ((config) => new Kafka(config)))({
       clientId: deps.clientId,
       brokers: settings.brokers,
       connectionTimeout: 3000,
       retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5000 },
       logLevel: logLevel.WARN,
-      logCreator:
-        () =>
-        ({ namespace, level, log }) => {
-          const { message, error } = log as { message: string; error?: string };
-          // an unreachable broker is reported by the start loop and a crash by the CRASH listener, each with its error
-          if (this.#stopping || kafkajsLogKind({ namespace, message }) !== 'other') return;
-          if (!this.#joined && error && STILL_STARTING.test(error)) {
-            if (waitingReported) return;
-            waitingReported = true;
-            const text = `waiting for the group coordinator: the broker is still starting (${error})`;
-            // dim, like the framework's own asides, where the terminal shows it
-            deps.log('notice', process.stderr.isTTY && !process.env.NO_COLOR ? `\x1b[2m${text}\x1b[22m` : text);
-            return;
-          }
-          deps.log(
-            KAFKA_LOG_LEVELS[level] ?? 'notice',
-            `${this.#name}: kafkajs: ${message}${error ? ` (${error})` : ''}`,
-          );
-        },
+      logCreator: consumerLogCreator({
+        name: this.#name,
+        stopping: () => this.#stopping,
+        joined: () => this.#joined,
+        log: deps.log,
+      }),
     });
+    this.#failureWriter = new FailureWriter(this.#kafka);
   }
 
   get #name(): string {
@@ -133,7 +108,13 @@ export class EventSource {
 
   async #connectAndRun(): Promise<void> {
     const { settings, options } = this.#deps;
-    await this.#pinStartingPosition();
+    const admin = this.#kafka.admin({ retry: { retries: 2 } });
+    await admin.connect();
+    try {
+      this.#logAppendTime = (await prepareGroup(admin, settings)).logAppendTime;
+    } finally {
+      await admin.disconnect();
+    }
     const consumer = this.#kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: options.sessionTimeoutMs,
@@ -209,7 +190,7 @@ export class EventSource {
         filter: this.#filter,
         invoke: (event) => this.#deps.invoke(settings.functionKey, event),
         commit: (nextOffset, epoch) => this.#commit(partition, nextOffset, epoch),
-        sendFailures: (topic, failures) => this.#sendFailures(topic, failures),
+        sendFailures: (topic, failures) => this.#failureWriter.send(topic, failures),
         onInvocation: (report) => this.#deps.onInvocation(report),
         log: (level, message) => this.#deps.log(level, `${settings.functionKey}: ${message}`),
         onBufferLow: () => {
@@ -234,59 +215,6 @@ export class EventSource {
     }
   }
 
-  async #sendFailures(topic: string, failures: FailureRecord[]): Promise<void> {
-    this.#producer ??= (async () => {
-      const producer = this.#kafka.producer({
-        allowAutoTopicCreation: false,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      await producer.connect();
-      return producer;
-    })();
-    const producer = await this.#producer.catch((error: unknown) => {
-      this.#producer = undefined;
-      throw error;
-    });
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: failures.map((f) => ({
-        key: f.key === undefined ? null : Buffer.from(f.key, 'base64'),
-        value: f.value,
-      })),
-    });
-  }
-
-  /**
-   * A group with no commits starts where `startingPosition` says; a group with commits resumes from them.
-   * LATEST and AT_TIMESTAMP are written as the group's offsets before it first joins, so a restart
-   * before the first record resumes there too instead of skipping what arrived meanwhile.
-   */
-  async #pinStartingPosition(): Promise<void> {
-    const { settings } = this.#deps;
-    const admin = this.#kafka.admin({ retry: { retries: 2 } });
-    await admin.connect();
-    try {
-      const config = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: 2 /* TOPIC */, name: settings.topic, configNames: ['message.timestamp.type'] }],
-      });
-      const type = config.resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type');
-      this.#logAppendTime = type?.configValue === 'LogAppendTime';
-      if (settings.startingPosition === 'TRIM_HORIZON') return;
-      const [committed] = await admin.fetchOffsets({ groupId: settings.groupId, topics: [settings.topic] });
-      if (committed && committed.partitions.some((p) => p.offset !== '-1')) return;
-      const offsets =
-        settings.startingPosition === 'LATEST'
-          ? (await admin.fetchTopicOffsets(settings.topic)).map((p) => ({ partition: p.partition, offset: p.high }))
-          : await admin.fetchTopicOffsetsByTimestamp(settings.topic, settings.startingPositionTimestamp! * 1000);
-      await admin.setOffsets({ groupId: settings.groupId, topic: settings.topic, partitions: offsets });
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   async #disconnectConsumer(): Promise<void> {
     const consumer = this.#consumer;
     this.#consumer = undefined;
@@ -300,9 +228,9 @@ export class EventSource {
   async stop(graceMs = 5000): Promise<void> {
     this.#stopping = true;
     const workers = Promise.all([...this.#workers.values()].map((w) => w.stop()));
-    await Promise.race([workers, sleep(graceMs)]);
+    // the grace timer does not keep the process alive once everything else is done
+    await Promise.race([workers, sleep(graceMs, undefined, { ref: false })]);
     await this.#disconnectConsumer();
-    const producer = await this.#producer?.catch(() => undefined);
-    await producer?.disconnect().catch(() => undefined);
+    await this.#failureWriter.close();
   }
 }

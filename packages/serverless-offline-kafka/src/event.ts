@@ -58,8 +58,11 @@ export function toLambdaRecord(record: SourceRecord): LambdaKafkaRecord {
   return out;
 }
 
+/** Where an event's records come from: an `msk` cluster (its ARN) or a self-managed `kafka` cluster. */
+export type EventOrigin = Pick<EventSourceSettings, 'kind' | 'eventSourceArn' | 'bootstrapServers'>;
+
 /** The invocation event for records of one or more partitions, keyed `topic-partition` as on AWS. */
-export function buildEvent(settings: EventSourceSettings, records: LambdaKafkaRecord[]): LambdaKafkaEvent {
+export function buildEvent(settings: EventOrigin, records: LambdaKafkaRecord[]): LambdaKafkaEvent {
   const grouped: Record<string, LambdaKafkaRecord[]> = {};
   for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(r);
   return settings.kind === 'msk'

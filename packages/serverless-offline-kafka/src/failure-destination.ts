@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, Producer } from 'kafkajs';
 import { buildEvent, eventSize, type LambdaKafkaRecord } from './event';
 import { kafkaDestinationTopic } from './mapping';
 import type { EventSourceSettings } from './settings';
@@ -94,6 +95,49 @@ export class FailureDestination {
       }
     }
     return false;
+  }
+}
+
+/**
+ * Writes failure records to a destination topic with a producer of its own, connected on first use:
+ * idempotent, acknowledged by all in-sync replicas, keyed like the original records.
+ */
+export class FailureWriter {
+  readonly #kafka: Kafka;
+  #producer: Promise<Producer> | undefined;
+
+  constructor(kafka: Kafka) {
+    this.#kafka = kafka;
+  }
+
+  async send(topic: string, failures: FailureRecord[]): Promise<void> {
+    this.#producer ??= (async () => {
+      const producer = this.#kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      return producer;
+    })();
+    const producer = await this.#producer.catch((error: unknown) => {
+      this.#producer = undefined;
+      throw error;
+    });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: failures.map((f) => ({
+        key: f.key === undefined ? null : Buffer.from(f.key, 'base64'),
+        value: f.value,
+      })),
+    });
+  }
+
+  async close(): Promise<void> {
+    const producer = await this.#producer?.catch(() => undefined);
+    this.#producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
   }
 }
 

@@ -1,21 +1,12 @@
 /**
  * serverless-offline-kafka. The default export is the Serverless Framework plugin (list the package in
- * serverless.yml `plugins`); the named exports are its public helpers:
- * - the AWS contract (./mapping): the event settings it adds and how they land in CloudFormation;
- * - the Lambda event it builds (./event), for tests that drive a handler with AWS's record format.
+ * serverless.yml `plugins`); the types are those of its options and of the event a handler receives.
+ * Two subpaths hold helpers for code around a service:
+ * - `serverless-offline-kafka/event` (./event-api): AWS's Kafka event as the plugin builds it, for tests
+ *   that drive a handler with AWS's record format;
+ * - `serverless-offline-kafka/deploy` (./deploy-api): how the plugin's settings land in a deployed
+ *   mapping, for deploy tooling that post-processes the CloudFormation template.
  */
-export { default, CUSTOM_KEY } from './plugin';
-export {
-  applyMappingSettings,
-  EVENT_SCHEMA_EXTENSION,
-  kafkaDestinationTopic,
-  mappingDestination,
-  mappingKafkaDestinationTopic,
-  MSK_ONLY_SCHEMA_EXTENSION,
-  PROVISIONED_MODE_PROPERTIES,
-  settingsNeedingProvisionedMode,
-} from './mapping';
-export { buildEvent, recordSize, toLambdaRecord } from './event';
-export type { LambdaKafkaEvent, LambdaKafkaRecord, SourceRecord } from './event';
-export { LIMITS, deriveGroupId, type EventKind, type EventSourceSettings, type PluginOptions } from './settings';
-export { OfflineKafkaConfigError, OfflineKafkaError } from './errors';
+export { default } from './plugin';
+export type { LambdaKafkaEvent, LambdaKafkaRecord } from './event';
+export type { PluginOptions } from './settings';

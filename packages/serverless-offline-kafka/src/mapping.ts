@@ -95,3 +95,27 @@ export function settingsNeedingProvisionedMode(props: Record<string, unknown> | 
   if (mappingKafkaDestinationTopic(props) !== undefined) used.push('a kafka:// destination');
   return used;
 }
+
+type TemplateResource = { Type: string; Properties: Record<string, unknown> };
+
+/**
+ * The AWS::Lambda::EventSourceMapping the framework generated for one `msk` / `kafka` event of the
+ * function `functionLogicalId`: same function, same topic, same cluster (msk) or a self-managed source.
+ */
+export function findEventSourceMapping(
+  resources: Record<string, TemplateResource>,
+  functionLogicalId: string,
+  kind: EventKind,
+  raw: Record<string, unknown>,
+): TemplateResource | undefined {
+  return Object.values(resources).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(r.Properties.FunctionName).includes(`"${functionLogicalId}"`) &&
+      Array.isArray(r.Properties.Topics) &&
+      r.Properties.Topics[0] === raw.topic &&
+      (kind === 'msk'
+        ? JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify(raw.arn)
+        : r.Properties.SelfManagedEventSource !== undefined),
+  );
+}

@@ -1,20 +1,27 @@
-import { EventSource, type LogLevel } from './event-source';
+import type { LogLevel } from './consumer-log';
+import { EventSource } from './event-source';
 import { LambdaInvoker } from './invoker';
 import { applyTimeoutRecovery, loadOfflineModules, quietHandlerErrors } from './serverless-offline';
 import { OutageTracker } from 'kafkajs-resilience';
-import type { InvocationReport } from './batch-delivery';
-import { applyMappingSettings, EVENT_SCHEMA_EXTENSION, MSK_ONLY_SCHEMA_EXTENSION } from './mapping';
+import {
+  applyMappingSettings,
+  EVENT_SCHEMA_EXTENSION,
+  findEventSourceMapping,
+  MSK_ONLY_SCHEMA_EXTENSION,
+} from './mapping';
+import { AssignmentReport, formatInvocation } from './reports';
 import {
   EVENT_KINDS,
   parseBrokers,
   readEventSettings,
   readPluginOptions,
-  type EventKind,
   type EventSourceSettings,
+  type PluginOptions,
+  type ServiceContext,
 } from './settings';
 
 /** The key of this plugin's local-only options in serverless.yml `custom`. */
-export const CUSTOM_KEY = 'serverless-offline-kafka';
+const CUSTOM_KEY = 'serverless-offline-kafka';
 const PREFIX = 'kafka';
 
 type RawEvent = Record<string, unknown>;
@@ -60,6 +67,7 @@ export default class ServerlessOfflineKafka {
   #invoker: LambdaInvoker | undefined;
   #started = false;
   #stopping: Promise<void> | undefined;
+  #contextRead: { options: PluginOptions; service: ServiceContext } | undefined;
 
   constructor(serverless: Serverless, cliOptions: Record<string, unknown>, utils?: LogUtils) {
     this.#serverless = serverless;
@@ -97,18 +105,28 @@ export default class ServerlessOfflineKafka {
     this.#log[level](`${PREFIX}: ${message}`);
   }
 
+  /** The plugin's options and what it knows of the service, read once. */
+  get #context(): { options: PluginOptions; service: ServiceContext } {
+    if (this.#contextRead) return this.#contextRead;
+    const { service } = this.#serverless;
+    const provider = service.provider;
+    this.#contextRead = {
+      options: readPluginOptions(service.custom?.[CUSTOM_KEY]),
+      service: {
+        service: service.service,
+        stage: String(this.#cliOptions.stage ?? provider.stage ?? 'dev'),
+        region: String(this.#cliOptions.region ?? provider.region ?? 'us-east-1'),
+        defaultBrokers: parseBrokers(process.env.KAFKA_BROKERS) ??
+          parseBrokers(provider.environment?.KAFKA_BROKERS) ?? ['127.0.0.1:9092'],
+      },
+    };
+    return this.#contextRead;
+  }
+
   /** Every `msk` / `kafka` event of the service, read into local settings. */
   eventSettings(): EventSourceSettings[] {
     const { service } = this.#serverless;
-    const provider = service.provider;
-    const options = readPluginOptions(service.custom?.[CUSTOM_KEY]);
-    const ctx = {
-      service: service.service,
-      stage: String(this.#cliOptions.stage ?? provider.stage ?? 'dev'),
-      region: String(this.#cliOptions.region ?? provider.region ?? 'us-east-1'),
-      defaultBrokers: parseBrokers(process.env.KAFKA_BROKERS) ??
-        parseBrokers(provider.environment?.KAFKA_BROKERS) ?? ['127.0.0.1:9092'],
-    };
+    const { options, service: ctx } = this.#context;
     const settings: EventSourceSettings[] = [];
     for (const key of service.getAllFunctions()) {
       const fn = service.getFunction(key);
@@ -137,7 +155,7 @@ export default class ServerlessOfflineKafka {
     }
     if (all.length === 0) return;
     const { service } = this.#serverless;
-    const options = readPluginOptions(service.custom?.[CUSTOM_KEY]);
+    const { options, service: ctx } = this.#context;
     // the option set serverless-offline builds for HTTP functions (defaults < custom < command line), and
     // where Kafka-triggered handlers run, when this plugin's useInProcess says so
     const offlineOptions = {
@@ -161,32 +179,18 @@ export default class ServerlessOfflineKafka {
     for (const s of all.filter((x) => !x.enabled)) {
       this.#write('notice', `${s.functionKey} <- ${s.topic}: enabled: false, not consuming`);
     }
-    const assignments = new Map<EventSourceSettings, number[]>();
-    let ready = false;
-    const region = String(this.#cliOptions.region ?? service.provider.region ?? 'us-east-1');
+    const assignments = new AssignmentReport(enabled, (message) => this.#write('notice', message));
     for (const settings of enabled) {
       const source = new EventSource({
         settings,
         options,
-        region,
+        region: ctx.region,
         clientId: `${service.service}-offline-kafka`,
         invoke: (functionKey, event) => invoker.invoke(functionKey, event),
         log: (level, message) => this.#write(level, message),
         outage: this.#outage,
         onInvocation: (report) => this.#write(report.outcome === 'ok' ? 'notice' : 'warning', formatInvocation(report)),
-        onAssigned: (partitions) => {
-          assignments.set(settings, partitions);
-          const described = `${settings.functionKey} <- ${settings.topic} [${partitions.join(',') || 'none'}] group ${settings.groupId}`;
-          if (ready) {
-            this.#write('notice', `rebalanced: ${described}`);
-          } else if (assignments.size === enabled.length) {
-            ready = true;
-            const lines = enabled.map(
-              (s) => `${s.functionKey} <- ${s.topic} [${assignments.get(s)!.join(',') || 'none'}] group ${s.groupId}`,
-            );
-            this.#write('notice', `ready: ${enabled.length} consumer(s) hold their partitions: ${lines.join('; ')}`);
-          }
-        },
+        onAssigned: (partitions) => assignments.assigned(settings, partitions),
       });
       source.start();
       this.#sources.push(source);
@@ -223,35 +227,11 @@ export default class ServerlessOfflineKafka {
         for (const kind of EVENT_KINDS) {
           const raw = event[kind] as RawEvent | undefined;
           if (!raw || typeof raw !== 'object') continue;
-          const mapping = findMapping(template.Resources, logicalId, kind, raw);
+          const mapping = findEventSourceMapping(template.Resources, logicalId, kind, raw);
           if (mapping) applyMappingSettings(mapping.Properties, kind, raw);
           else this.#write('warning', `no event source mapping found for ${key} ${kind} ${String(raw.topic)}`);
         }
       }
     }
   }
-}
-
-function formatInvocation(r: InvocationReport): string {
-  const offsets =
-    r.firstOffset === r.lastOffset ? `offset ${r.firstOffset}` : `offsets ${r.firstOffset}..${r.lastOffset}`;
-  return `${r.functionKey} ${r.partitionKey} ${offsets} (${r.records} records) attempt ${r.attempt} ${Math.round(r.durationMs)} ms ${r.outcome}`;
-}
-
-function findMapping(
-  resources: Record<string, { Type: string; Properties: Record<string, unknown> }>,
-  functionLogicalId: string,
-  kind: EventKind,
-  raw: RawEvent,
-) {
-  return Object.values(resources).find(
-    (r) =>
-      r.Type === 'AWS::Lambda::EventSourceMapping' &&
-      JSON.stringify(r.Properties.FunctionName).includes(`"${functionLogicalId}"`) &&
-      Array.isArray(r.Properties.Topics) &&
-      r.Properties.Topics[0] === raw.topic &&
-      (kind === 'msk'
-        ? JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify(raw.arn)
-        : r.Properties.SelfManagedEventSource !== undefined),
-  );
 }
