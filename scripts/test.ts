@@ -1,51 +1,142 @@
 /**
  * npm test — the whole check, as CI runs it: a broker (the one running at KAFKA_BROKERS, else one
  * started here and stopped at the end), cfn-lint installed into .cache/ (once), the workspace packages
- * (kafkajs-resilience, serverless-offline-kafka) built, then typecheck, lint, and the unit and integration tests of the service and the package.
- * Leaves nothing running that it did not find running. Extra arguments go to jest
- * (e.g. `npm test -- test/unit`).
+ * (kafkajs-resilience, serverless-offline-kafka) built, then typecheck, lint, and the unit and
+ * integration tests of the service and the packages. Leaves nothing running that it did not find running.
+ *
+ * The broker and cfn-lint are set up while the static checks run. Jest runs in two parts: the test files
+ * that can share the machine with another one, two at a time; then, one at a time, those that time
+ * things, stop a broker or measure the CPU (SERIAL). Their results are merged into .cache/jest-results.json.
+ * At the end it prints how long each step took and the ten slowest test files.
+ *
+ * Extra arguments go to a single jest run instead (e.g. `npm test -- test/unit`).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { down, up } from '../broker/broker';
 
 const ROOT = resolve(__dirname, '..');
 const bin = (name: string) => resolve(ROOT, 'node_modules', '.bin', name);
+const JEST_RESULTS = resolve(ROOT, '.cache', 'jest-results.json');
 /** the workspace packages, in build order (serverless-offline-kafka depends on kafkajs-resilience) */
 const PACKAGES = ['kafkajs-resilience', 'serverless-offline-kafka'];
-type Step = [name: string, command: string, args: string[]];
-export const JEST_RESULTS = resolve(ROOT, '.cache', 'jest-results.json');
 
-function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): boolean {
-  process.stderr.write(`\n[test] ${name}: ${[command.replace(`${ROOT}/`, ''), ...args].join(' ')}\n`);
+/**
+ * Test files that run alone: they measure time or CPU, kill or pause a broker or a process, or wait
+ * for timeouts, so a neighbour competing for the two cores would change what they see.
+ */
+export const SERIAL = [
+  'test/integration/outage.test.ts',
+  'test/integration/broker-down.test.ts',
+  'test/integration/kafkajs-idle-timer.test.ts',
+  'test/integration/startup/fresh-broker.test.ts',
+  'test/integration/request-reply/broker-restart.test.ts',
+  'test/integration/request-reply/frozen-container.test.ts',
+  'packages/serverless-offline-kafka/test/integration/http-timeout.test.ts',
+];
+
+type Step = [name: string, command: string, args: string[]];
+const timings: { name: string; seconds: number; ok: boolean }[] = [];
+
+async function timed<T>(name: string, work: () => Promise<T>, ok: (result: T) => boolean = () => true): Promise<T> {
   const started = Date.now();
-  const result = spawnSync(command, args, { cwd: ROOT, env, stdio: 'inherit' });
-  const ok = result.status === 0;
-  process.stderr.write(
-    `[test] ${name} ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  const result = await work();
+  const seconds = (Date.now() - started) / 1000;
+  timings.push({ name, seconds, ok: ok(result) });
+  process.stderr.write(`[test] ${name} ${ok(result) ? 'passed' : 'FAILED'} in ${seconds.toFixed(1)} s\n`);
+  return result;
+}
+
+/** Run one command, its output on this terminal; true when it exits 0. */
+function run([name, command, args]: Step, env: NodeJS.ProcessEnv): Promise<boolean> {
+  process.stderr.write(`\n[test] ${name}: ${[command.replace(`${ROOT}/`, ''), ...args].join(' ')}\n`);
+  return timed(
+    name,
+    () =>
+      new Promise<boolean>((done) => {
+        const child = spawn(command, args, { cwd: ROOT, env, stdio: 'inherit' });
+        child.on('error', () => done(false));
+        child.on('exit', (code) => done(code === 0));
+      }),
+    (passed) => passed,
   );
-  return ok;
+}
+
+const escape = (path: string) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The jest runs: the user's arguments in one run, else the shared part (two workers) and the serial part. */
+function jestRuns(jestArgs: string[]): { step: Step; output: string }[] {
+  const output = (part: string) => resolve(ROOT, '.cache', `jest-${part}.json`);
+  const jest = (name: string, part: string, args: string[]): { step: Step; output: string } => ({
+    step: [name, bin('jest'), ['--json', `--outputFile=${output(part)}`, ...args]],
+    output: output(part),
+  });
+  if (jestArgs.length > 0) return [jest('jest', 'all', jestArgs)];
+  return [
+    jest('jest, two at a time', 'shared', ['--maxWorkers=2', '--testPathIgnorePatterns', ...SERIAL.map(escape)]),
+    jest('jest, one at a time', 'serial', ['--runInBand', ...SERIAL.map(escape)]),
+  ];
+}
+
+interface JestResults {
+  success: boolean;
+  numTotalTests: number;
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  numTotalTestSuites: number;
+  numFailedTestSuites: number;
+  testResults: { name: string; startTime: number; endTime: number; status: string }[];
+}
+
+/** jest's JSON results of several runs as one (what .ci/run reads). */
+export function mergeResults(parts: JestResults[]): JestResults {
+  const sum = (key: keyof JestResults) => parts.reduce((n, p) => n + (p[key] as number), 0);
+  return {
+    success: parts.every((p) => p.success),
+    numTotalTests: sum('numTotalTests'),
+    numPassedTests: sum('numPassedTests'),
+    numFailedTests: sum('numFailedTests'),
+    numPendingTests: sum('numPendingTests'),
+    numTodoTests: sum('numTodoTests'),
+    numTotalTestSuites: sum('numTotalTestSuites'),
+    numFailedTestSuites: sum('numFailedTestSuites'),
+    testResults: parts.flatMap((p) => p.testResults),
+  };
+}
+
+/** The ten slowest test files, one line each. */
+export function slowestFiles(results: JestResults, count = 10): string[] {
+  return results.testResults
+    .map((t) => ({ file: relative(ROOT, t.name), seconds: (t.endTime - t.startTime) / 1000 }))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, count)
+    .map((t) => `${t.seconds.toFixed(1).padStart(6)} s  ${t.file}`);
 }
 
 async function main(): Promise<number> {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
-  const broker = await up();
+  mkdirSync(resolve(ROOT, '.cache'), { recursive: true });
   const failed: string[] = [];
+  const env = { ...process.env };
+  // set up while the static checks run: the broker, and the CloudFormation linter the deploy tests run
+  // (Python, from PyPI, into .cache/; once)
+  const brokerUp = timed('broker', () => up());
+  brokerUp.catch(() => undefined);
+  const cfnLint = run(['cfn-lint install', 'bash', [resolve(ROOT, 'scripts', 'install-cfn-lint.sh')]], env);
+  let broker: Awaited<typeof brokerUp> | undefined;
   let stopping = false;
   const stopBroker = async () => {
-    if (stopping || !broker.started) return;
+    if (stopping || !broker?.started) return;
     stopping = true;
     await down();
   };
   process.on('SIGINT', () => void stopBroker().then(() => process.exit(130)));
   try {
-    const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker.address };
-    mkdirSync(resolve(ROOT, '.cache'), { recursive: true });
-    const steps: Step[] = [
-      // the CloudFormation linter the deploy tests run (Python, from PyPI, into .cache/; once)
-      ['cfn-lint install', 'bash', [resolve(ROOT, 'scripts', 'install-cfn-lint.sh')]],
+    const checks: Step[] = [
       // the workspace packages, loaded by their package names from their built output (packages/*/dist)
       ...PACKAGES.map((name): Step => [
         `build ${name}`,
@@ -60,23 +151,43 @@ async function main(): Promise<number> {
       ]),
       ['lint', bin('eslint'), ['.']],
       ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
-      // the architecture's import rules (.dependency-cruiser.cjs), known violations tolerated, new ones not
+      // the architecture's import rules (.dependency-cruiser.cjs)
       ['dependency rules', 'npm', ['run', '--silent', 'depcruise']],
-      ['jest', bin('jest'), ['--json', `--outputFile=${JEST_RESULTS}`, ...jestArgs]],
     ];
-    for (const [name, command, args] of steps) if (!step(name, command, args, env)) failed.push(name);
+    for (const step of checks) if (!(await run(step, env))) failed.push(step[0]);
+    if (!(await cfnLint)) failed.push('cfn-lint install');
+    broker = await brokerUp;
+    env.KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? broker.address;
+    const runs = jestRuns(jestArgs);
+    const parts: JestResults[] = [];
+    for (const { step, output } of runs) {
+      rmSync(output, { force: true });
+      if (!(await run(step, env))) failed.push(step[0]);
+      try {
+        parts.push(JSON.parse(readFileSync(output, 'utf8')) as JestResults);
+      } catch {
+        // jest wrote no results (it could not start): counted as failed above
+      }
+    }
+    const results = mergeResults(parts);
+    writeFileSync(JEST_RESULTS, JSON.stringify(results));
+    process.stderr.write(`\n[test] the ten slowest test files:\n${slowestFiles(results).join('\n')}\n`);
   } finally {
     await stopBroker();
   }
+  const steps = timings.map((t) => `${t.name} ${t.seconds.toFixed(1)} s${t.ok ? '' : ' (FAILED)'}`).join(', ');
+  process.stderr.write(`[test] steps: ${steps}\n`);
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   if (failed.length === 0) process.stderr.write(`\n[test] all checks passed in ${seconds} s\n`);
   else process.stderr.write(`\n[test] FAILED: ${failed.join(', ')} (${seconds} s)\n`);
   return failed.length === 0 ? 0 : 1;
 }
 
-main()
-  .then((code) => (process.exitCode = code))
-  .catch((error: unknown) => {
-    process.stderr.write(`[test] ${(error as Error).message ?? String(error)}\n`);
-    process.exitCode = 1;
-  });
+if (require.main === module) {
+  main()
+    .then((code) => (process.exitCode = code))
+    .catch((error: unknown) => {
+      process.stderr.write(`[test] ${(error as Error).message ?? String(error)}\n`);
+      process.exitCode = 1;
+    });
+}
