@@ -1,7 +1,7 @@
 import type { LogLevel } from './consumer-log';
 import { EventSource } from './event-source';
 import { LambdaInvoker } from './invoker';
-import { applyTimeoutRecovery, loadOfflineModules, quietHandlerErrors } from './serverless-offline';
+import { applyTimeoutRecovery, applyWorkerPortFix, loadOfflineModules, quietHandlerErrors } from './serverless-offline';
 import { OutageTracker } from 'kafkajs-resilience';
 import {
   applyMappingSettings,
@@ -147,11 +147,15 @@ export default class ServerlessOfflineKafka {
     if (this.#started) return;
     this.#started = true;
     const all = this.eventSettings();
-    const { Lambda, LambdaFunction, defaultOptions, log } = await loadOfflineModules();
+    const { Lambda, LambdaFunction, WorkerThreadRunner, defaultOptions, log } = await loadOfflineModules();
     if (log) quietHandlerErrors(log);
     // HTTP functions too: an instance whose invocation timed out is replaced, not reused
     if (!applyTimeoutRecovery(LambdaFunction)) {
       this.#write('warning', 'this serverless-offline version is not the one the timeout recovery was written for');
+    }
+    // HTTP functions in worker threads too: each invocation's message channel is closed once it answered
+    if (!applyWorkerPortFix(WorkerThreadRunner)) {
+      this.#write('warning', 'this serverless-offline version is not the one the worker port fix was written for');
     }
     if (all.length === 0) return;
     const { service } = this.#serverless;

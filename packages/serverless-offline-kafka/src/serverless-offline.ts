@@ -3,7 +3,9 @@
  * files, which it does not export), its timeout error, and two patches of its runtime objects.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
+import workerThreads from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 
 /** What this plugin uses of serverless-offline's `Lambda` (serverless-offline/lambda). */
@@ -90,6 +92,64 @@ export function applyTimeoutRecovery(LambdaFunction: OfflineLambdaFunctionClass)
   return true;
 }
 
+interface OfflineWorkerThreadRunnerClass {
+  prototype: { run(event: unknown, context: unknown): Promise<unknown> };
+}
+
+const PORTS_PATCHED = Symbol.for('serverless-offline-kafka.workerPortFix');
+const BuiltinMessageChannel = workerThreads.MessageChannel;
+/** the channel the current `run` made, while it is being made */
+let madeChannel: InstanceType<typeof BuiltinMessageChannel> | undefined;
+class RecordedMessageChannel extends BuiltinMessageChannel {
+  constructor() {
+    super();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the channel is what is recorded
+    madeChannel = this;
+  }
+}
+
+/**
+ * serverless-offline 13's WorkerThreadRunner makes a MessageChannel for every invocation in worker
+ * threads, listens on one end for the answer and never closes it, nor does the worker close the other
+ * end: every invocation leaves a pair of open ports behind, with the listeners and everything they hold
+ * (the promise, the event). Under sustained load that is about 10,000 ports a minute, and the main
+ * thread's heap grows by hundreds of MB and slows down (npm run bench:soak).
+ *
+ * This closes the channel once the invocation's answer came (or it failed). `run` makes the channel
+ * synchronously with `new MessageChannel()`, a named import of node:worker_threads: for the duration of
+ * that synchronous part only, the builtin's export is a subclass that records the channel it made
+ * (syncBuiltinESMExports carries the change to serverless-offline's ES module import, and back).
+ * Patches the class's prototype, once per process.
+ */
+export function applyWorkerPortFix(WorkerThreadRunner: OfflineWorkerThreadRunnerClass): boolean {
+  const proto = WorkerThreadRunner.prototype as OfflineWorkerThreadRunnerClass['prototype'] & {
+    [PORTS_PATCHED]?: true;
+  };
+  if (proto[PORTS_PATCHED]) return true;
+  const run = proto.run;
+  if (typeof run !== 'function') return false;
+  proto.run = function (this: typeof proto, event: unknown, context: unknown) {
+    madeChannel = undefined;
+    (workerThreads as { MessageChannel: typeof BuiltinMessageChannel }).MessageChannel = RecordedMessageChannel;
+    syncBuiltinESMExports();
+    let answer: Promise<unknown>;
+    try {
+      answer = run.call(this, event, context);
+    } finally {
+      (workerThreads as { MessageChannel: typeof BuiltinMessageChannel }).MessageChannel = BuiltinMessageChannel;
+      syncBuiltinESMExports();
+    }
+    // set by RecordedMessageChannel during run (TypeScript cannot see that)
+    const channel = madeChannel as InstanceType<typeof BuiltinMessageChannel> | undefined;
+    madeChannel = undefined;
+    const close = () => channel?.port1.close();
+    answer.then(close, close);
+    return answer;
+  };
+  proto[PORTS_PATCHED] = true;
+  return true;
+}
+
 /**
  * serverless-offline's defaults, read from its own config: they are not exported, and the runner
  * must get the same option set serverless-offline built for HTTP functions (defaults, then
@@ -98,6 +158,7 @@ export function applyTimeoutRecovery(LambdaFunction: OfflineLambdaFunctionClass)
 export async function loadOfflineModules(): Promise<{
   Lambda: new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda;
   LambdaFunction: OfflineLambdaFunctionClass;
+  WorkerThreadRunner: OfflineWorkerThreadRunnerClass;
   defaultOptions: Record<string, unknown>;
   log: { error: (...args: unknown[]) => void } | undefined;
 }> {
@@ -105,6 +166,10 @@ export async function loadOfflineModules(): Promise<{
   const importEsm = (specifier: string) => import(specifier) as Promise<{ default: unknown }>;
   const lambdaModule = await importEsm(pathToFileURL(join(dirname(entry), 'lambda', 'index.js')).href);
   const lambdaFunctionModule = await importEsm(pathToFileURL(join(dirname(entry), 'lambda', 'LambdaFunction.js')).href);
+  const workerRunnerModule = await importEsm(
+    pathToFileURL(join(dirname(entry), 'lambda', 'handler-runner', 'worker-thread-runner', 'WorkerThreadRunner.js'))
+      .href,
+  );
   const defaultsModule = await importEsm(pathToFileURL(join(dirname(entry), 'config', 'defaultOptions.js')).href).catch(
     () => ({ default: {} }),
   );
@@ -116,6 +181,7 @@ export async function loadOfflineModules(): Promise<{
   return {
     Lambda: lambdaModule.default as new (serverless: unknown, options: Record<string, unknown>) => OfflineLambda,
     LambdaFunction: lambdaFunctionModule.default as OfflineLambdaFunctionClass,
+    WorkerThreadRunner: workerRunnerModule.default as OfflineWorkerThreadRunnerClass,
     defaultOptions: defaultsModule.default as Record<string, unknown>,
     log: logModule.log,
   };

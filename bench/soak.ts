@@ -1,0 +1,219 @@
+/**
+ * npm run bench:soak [-- --minutes 10 --concurrency 16 --json]
+ *
+ * Sustained load, as `npm start` runs the service: POST /quotes and POST /orders (half the callers
+ * each) at a fixed concurrency for `--minutes`, through `serverless offline` on its own prefixed topics.
+ * Every 30 s it samples the offline process's RSS and the heap of its main thread (bench/lib/memory-probe.cjs,
+ * preloaded; Node does not preload it into worker threads, whose heaps are not sampled yet); it prints per minute the answers, p50 and p99 of each
+ * route, errors and mismatches, the memory, and the drift: the last minute against the second (the
+ * first is warm-up). With --json the last line is one JSON object.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { brokersOf } from '../broker/address';
+import { TOPICS } from '../lib/kafka/topics';
+import { startOffline, type OfflineProcess } from '../test/helpers/offline';
+import { postQuote } from './lib/http';
+import { createTopics, deleteTopics } from './lib/kafka';
+import { percentile, round1, type Outcome } from './lib/stats';
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    'sample-seconds': { type: 'string', default: '30' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const MINUTES = Number(args.minutes);
+const CONCURRENCY = Number(args.concurrency);
+const SAMPLE_MS = Number(args['sample-seconds']) * 1000;
+const ROOT = resolve(__dirname, '..');
+const say = (line: string) => console.error(`[soak] ${line}`);
+const MB = (bytes: number) => round1(bytes / 1024 / 1024);
+
+type Route = 'quotes' | 'orders';
+interface Answer {
+  at: number;
+  route: Route;
+  ms: number;
+  outcome: Outcome;
+}
+
+/** POST /orders: accepted (202) with its order id, or an error. */
+const postOrder =
+  (url: string) =>
+  async (i: number, tag: string): Promise<Outcome> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        customerId: `${tag}-${i}`,
+        items: [{ sku: 'kettle', quantity: 1, unitPriceCents: 1999 }],
+      }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    await response.arrayBuffer();
+    return response.status === 202 ? 'ok' : 'error';
+  };
+
+interface MinuteRow {
+  minute: number;
+  requests: number;
+  quotes_p50_ms: number;
+  quotes_p99_ms: number;
+  orders_p50_ms: number;
+  orders_p99_ms: number;
+  errors: number;
+  mismatches: number;
+}
+
+function perMinute(answers: Answer[], started: number): MinuteRow[] {
+  const rows: MinuteRow[] = [];
+  for (let minute = 0; minute < MINUTES; minute += 1) {
+    const inMinute = answers.filter((a) => Math.floor((a.at - started) / 60_000) === minute);
+    const ms = (route: Route) =>
+      inMinute
+        .filter((a) => a.route === route && a.outcome === 'ok')
+        .map((a) => a.ms)
+        .sort((x, y) => x - y);
+    const [quotes, orders] = [ms('quotes'), ms('orders')];
+    rows.push({
+      minute,
+      requests: inMinute.length,
+      quotes_p50_ms: round1(percentile(quotes, 50)),
+      quotes_p99_ms: round1(percentile(quotes, 99)),
+      orders_p50_ms: round1(percentile(orders, 50)),
+      orders_p99_ms: round1(percentile(orders, 99)),
+      errors: inMinute.filter((a) => a.outcome === 'error').length,
+      mismatches: inMinute.filter((a) => a.outcome === 'mismatch').length,
+    });
+  }
+  return rows;
+}
+
+interface MemorySample {
+  at: number;
+  pid: number;
+  thread: number;
+  rss: number;
+  heapUsed: number;
+}
+
+/** One row per sampling time: the process's RSS, the main thread's heap and the worker threads' heaps. */
+function memoryRows(samples: MemorySample[], started: number) {
+  const byTime = new Map<number, MemorySample[]>();
+  for (const s of samples) {
+    const slot = Math.round((s.at - started) / SAMPLE_MS);
+    if (slot < 0) continue;
+    byTime.set(slot, [...(byTime.get(slot) ?? []), s]);
+  }
+  return [...byTime.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([slot, list]) => {
+      const main = list.filter((s) => s.thread === 0);
+      const workers = list.filter((s) => s.thread !== 0);
+      return {
+        at_s: (slot * SAMPLE_MS) / 1000,
+        rss_mb: MB(Math.max(...list.map((s) => s.rss))),
+        main_heap_mb: MB(main.reduce((n, s) => Math.max(n, s.heapUsed), 0)),
+        workers: workers.length,
+        workers_heap_mb: MB(workers.reduce((n, s) => n + s.heapUsed, 0)),
+      };
+    });
+}
+
+async function main(): Promise<void> {
+  const brokers = brokersOf().split(',');
+  const kafka = new Kafka({ clientId: 'soak', brokers, logLevel: logLevel.NOTHING });
+  const prefix = `soak-${Date.now().toString(36)}-`;
+  const declared = TOPICS.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions }));
+  const probeFile = join(tmpdir(), `${prefix}memory.jsonl`);
+  await createTopics(kafka, declared);
+  let offline: OfflineProcess | undefined;
+  const answers: Answer[] = [];
+  try {
+    offline = await startOffline({
+      cwd: ROOT,
+      env: {
+        KAFKA_TOPIC_PREFIX: prefix,
+        LOG_LEVEL: 'warn',
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${resolve(__dirname, 'lib', 'memory-probe.cjs')}`,
+        MEMORY_PROBE_FILE: probeFile,
+        MEMORY_PROBE_MS: String(SAMPLE_MS),
+      },
+      readyPattern: /kafka: ready: /,
+      timeoutMs: 180_000,
+    });
+    say(`serverless offline (pid ${offline.pid}) ready; ${CONCURRENCY} callers for ${MINUTES} minute(s)`);
+    const calls = { quotes: postQuote(`${offline.url}/quotes`), orders: postOrder(`${offline.url}/orders`) };
+    const started = Date.now();
+    const until = started + MINUTES * 60_000;
+    let n = 0;
+    let lastMinute = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async (_, caller) => {
+        const route: Route = caller % 2 ? 'orders' : 'quotes';
+        while (Date.now() < until) {
+          const i = n++;
+          const t0 = performance.now();
+          const outcome = await calls[route](i, 'soak').catch(() => 'error' as const);
+          answers.push({ at: Date.now(), route, ms: performance.now() - t0, outcome });
+          const minute = Math.floor((Date.now() - started) / 60_000);
+          if (minute > lastMinute) {
+            lastMinute = minute;
+            say(`minute ${minute - 1} done: ${answers.length} answers so far`);
+          }
+        }
+      }),
+    );
+    const minutes = perMinute(answers, started);
+    const samples = readFileSync(probeFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as MemorySample)
+      // serverless offline's own process (its children load the probe too)
+      .filter((s) => s.pid === offline!.pid && s.at >= started - SAMPLE_MS);
+    const memory = memoryRows(samples, started);
+    const second = minutes[1] ?? minutes[0]!;
+    const last = minutes[minutes.length - 1]!;
+    const rss = memory.map((m) => m.rss_mb);
+    const drift = {
+      quotes_p50: round1(last.quotes_p50_ms / second.quotes_p50_ms) || 0,
+      orders_p50: round1(last.orders_p50_ms / second.orders_p50_ms) || 0,
+      rss_growth_pct: rss.length > 2 ? round1(((rss[rss.length - 1]! - rss[1]!) / rss[1]!) * 100) : 0,
+    };
+    console.log('| minute | requests | quotes p50 | quotes p99 | orders p50 | orders p99 | errors | mismatches |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const m of minutes) {
+      console.log(
+        `| ${m.minute} | ${m.requests} | ${m.quotes_p50_ms} ms | ${m.quotes_p99_ms} ms | ${m.orders_p50_ms} ms | ${m.orders_p99_ms} ms | ${m.errors} | ${m.mismatches} |`,
+      );
+    }
+    console.log('\n| at | RSS | main thread heap | worker threads | their heaps |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const m of memory) {
+      console.log(`| ${m.at_s} s | ${m.rss_mb} MB | ${m.main_heap_mb} MB | ${m.workers} | ${m.workers_heap_mb} MB |`);
+    }
+    console.log(
+      `\ndrift, last minute vs second: quotes p50 ${drift.quotes_p50}x, orders p50 ${drift.orders_p50}x; ` +
+        `RSS from the second sample to the last ${drift.rss_growth_pct} %`,
+    );
+    if (args.json) console.log(JSON.stringify({ minutes, memory, drift }));
+  } finally {
+    await offline?.stop();
+    await deleteTopics(
+      kafka,
+      declared.map((t) => t.topic),
+    );
+    rmSync(probeFile, { force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
