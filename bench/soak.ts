@@ -3,14 +3,13 @@
  *
  * Sustained load, as `npm start` runs the service: POST /quotes and POST /orders (half the callers
  * each) at a fixed concurrency for `--minutes`, through `serverless offline` on its own prefixed topics.
- * Every 30 s it samples the offline process's RSS and the heap of its main thread (bench/lib/memory-probe.cjs,
- * preloaded; Node does not preload it into worker threads, whose heaps are not sampled yet); it prints per minute the answers, p50 and p99 of each
+ * Every 30 s it samples the offline process's RSS and the heap of its main thread and of each worker
+ * thread (bench/lib/memory-probe.cjs, preloaded); it prints per minute the answers, p50 and p99 of each
  * route, errors and mismatches, the memory, and the drift: the last minute against the second (the
  * first is warm-up). With --json the last line is one JSON object.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { brokersOf } from '../broker/address';
@@ -20,17 +19,20 @@ import { postQuote } from './lib/http';
 import { createTopics, deleteTopics } from './lib/kafka';
 import { percentile, round1, type Outcome } from './lib/stats';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { memoryProbeFile } = require('./lib/memory-probe-file.cjs') as { memoryProbeFile: (pid: number) => string };
+
 const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '16' },
-    'sample-seconds': { type: 'string', default: '30' },
     json: { type: 'boolean', default: false },
   },
 });
 const MINUTES = Number(args.minutes);
 const CONCURRENCY = Number(args.concurrency);
-const SAMPLE_MS = Number(args['sample-seconds']) * 1000;
+/** the probe's interval in worker threads, which cannot be told another */
+const SAMPLE_MS = 30_000;
 const ROOT = resolve(__dirname, '..');
 const say = (line: string) => console.error(`[soak] ${line}`);
 const MB = (bytes: number) => round1(bytes / 1024 / 1024);
@@ -111,19 +113,24 @@ function memoryRows(samples: MemorySample[], started: number) {
     if (slot < 0) continue;
     byTime.set(slot, [...(byTime.get(slot) ?? []), s]);
   }
-  return [...byTime.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([slot, list]) => {
-      const main = list.filter((s) => s.thread === 0);
-      const workers = list.filter((s) => s.thread !== 0);
-      return {
-        at_s: (slot * SAMPLE_MS) / 1000,
-        rss_mb: MB(Math.max(...list.map((s) => s.rss))),
-        main_heap_mb: MB(main.reduce((n, s) => Math.max(n, s.heapUsed), 0)),
-        workers: workers.length,
-        workers_heap_mb: MB(workers.reduce((n, s) => n + s.heapUsed, 0)),
-      };
-    });
+  const threads = Math.max(...[...byTime.values()].map((list) => list.length));
+  return (
+    [...byTime.entries()]
+      // a time at which some threads had not written yet (the end of the run) would count less heap
+      .filter(([, list]) => list.length >= threads / 2)
+      .sort(([a], [b]) => a - b)
+      .map(([slot, list]) => {
+        const main = list.filter((s) => s.thread === 0);
+        const workers = list.filter((s) => s.thread !== 0);
+        return {
+          at_s: (slot * SAMPLE_MS) / 1000,
+          rss_mb: MB(Math.max(...list.map((s) => s.rss))),
+          main_heap_mb: MB(main.reduce((n, s) => Math.max(n, s.heapUsed), 0)),
+          workers: workers.length,
+          workers_heap_mb: MB(workers.reduce((n, s) => n + s.heapUsed, 0)),
+        };
+      })
+  );
 }
 
 async function main(): Promise<void> {
@@ -131,7 +138,6 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: 'soak', brokers, logLevel: logLevel.NOTHING });
   const prefix = `soak-${Date.now().toString(36)}-`;
   const declared = TOPICS.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions }));
-  const probeFile = join(tmpdir(), `${prefix}memory.jsonl`);
   await createTopics(kafka, declared);
   let offline: OfflineProcess | undefined;
   const answers: Answer[] = [];
@@ -141,10 +147,8 @@ async function main(): Promise<void> {
       env: {
         KAFKA_TOPIC_PREFIX: prefix,
         LOG_LEVEL: 'warn',
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${resolve(__dirname, 'lib', 'memory-probe.cjs')}`,
-        MEMORY_PROBE_FILE: probeFile,
-        MEMORY_PROBE_MS: String(SAMPLE_MS),
       },
+      nodeArgs: ['--require', resolve(__dirname, 'lib', 'memory-probe.cjs')],
       readyPattern: /kafka: ready: /,
       timeoutMs: 180_000,
     });
@@ -171,12 +175,11 @@ async function main(): Promise<void> {
       }),
     );
     const minutes = perMinute(answers, started);
-    const samples = readFileSync(probeFile, 'utf8')
+    const samples = readFileSync(memoryProbeFile(offline.pid), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as MemorySample)
-      // serverless offline's own process (its children load the probe too)
-      .filter((s) => s.pid === offline!.pid && s.at >= started - SAMPLE_MS);
+      .filter((s) => s.at >= started - SAMPLE_MS);
     const memory = memoryRows(samples, started);
     const second = minutes[1] ?? minutes[0]!;
     const last = minutes[minutes.length - 1]!;
@@ -209,7 +212,7 @@ async function main(): Promise<void> {
       kafka,
       declared.map((t) => t.topic),
     );
-    rmSync(probeFile, { force: true });
+    if (offline) rmSync(memoryProbeFile(offline.pid), { force: true });
   }
 }
 

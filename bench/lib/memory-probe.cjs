@@ -1,22 +1,18 @@
 /**
- * Preloaded into a process under a soak benchmark (NODE_OPTIONS=--require): every MEMORY_PROBE_MS it
- * appends one JSON line to MEMORY_PROBE_FILE with this thread's heap and the process's RSS, so the
- * benchmark sees the heap of serverless offline's main thread and of each of its worker threads.
+ * Preloaded into a process under a soak benchmark (`node --require`, which its worker threads inherit):
+ * every MEMORY_PROBE_MS (30 s in worker threads, which do not see the process's environment) each
+ * thread appends one JSON line with its heap and the process's RSS to memoryProbeFile(pid).
  */
 const { appendFileSync } = require('node:fs');
 const { setInterval } = require('node:timers');
 const { threadId } = require('node:worker_threads');
+const { memoryProbeFile } = require('./memory-probe-file.cjs');
 
-const file = process.env.MEMORY_PROBE_FILE;
-const every = Number(process.env.MEMORY_PROBE_MS || 30000);
-if (file) {
-  const sample = () => {
-    const m = process.memoryUsage();
-    appendFileSync(
-      file,
-      `${JSON.stringify({ at: Date.now(), pid: process.pid, thread: threadId, rss: m.rss, heapUsed: m.heapUsed, external: m.external })}\n`,
-    );
-  };
-  setInterval(sample, every).unref();
-  sample();
-}
+const file = memoryProbeFile(process.pid);
+const sample = () => {
+  const m = process.memoryUsage();
+  const line = { at: Date.now(), pid: process.pid, thread: threadId, rss: m.rss, heapUsed: m.heapUsed };
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
+};
+setInterval(sample, Number(process.env.MEMORY_PROBE_MS || 30000)).unref();
+sample();

@@ -37,6 +37,8 @@ export async function startOffline(options: {
   args?: string[];
   /** the `serverless` entry script to run (default: the one this package's tests resolve) */
   serverless?: string;
+  /** node flags for the offline process; its worker threads inherit them (unlike NODE_OPTIONS) */
+  nodeArgs?: string[];
 }): Promise<OfflineProcess> {
   const [httpPort, lambdaPort, websocketPort] = [await freePort(), await freePort(), await freePort()];
   const args = [
@@ -52,7 +54,7 @@ export async function startOffline(options: {
   if (options.config) args.push('--config', options.config);
   args.push(...(options.args ?? []));
   // OFFLINE_NODE_ARGS: extra node flags for the offline process (e.g. --cpu-prof when profiling a benchmark)
-  const nodeArgs = (process.env.OFFLINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(process.env.OFFLINE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const proc = startProcess('serverless offline', process.execPath, [...nodeArgs, ...args], {
     cwd: options.cwd,
     env: { ...process.env, KAFKA_BROKERS: BROKERS.join(','), LOG_LEVEL: 'info', ...options.env },
