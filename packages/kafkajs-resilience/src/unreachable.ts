@@ -66,16 +66,21 @@ interface ErrorLike {
 }
 
 /** Does `error` say the broker cannot be reached (see above), as opposed to a fault of the request? */
-export function isBrokerUnreachable(error: unknown, depth = 0): boolean {
+export function isBrokerUnreachable(error: unknown): boolean {
+  return saysUnreachable(error, 0);
+}
+
+/** isBrokerUnreachable at `depth` wrappers down (bounded: a cycle of causes ends the search). */
+function saysUnreachable(error: unknown, depth: number): boolean {
   if (error === null || typeof error !== 'object' || depth > 8) return false;
   const e = error as ErrorLike;
   if (e.unreachable === true) return true;
   if (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) return true;
   if (typeof e.name === 'string' && KAFKAJS_UNREACHABLE.has(e.name)) return true;
   if (typeof e.type === 'string' && PROTOCOL_UNAVAILABLE.has(e.type)) return true;
-  if (Array.isArray(e.errors) && e.errors.some((inner) => isBrokerUnreachable(inner, depth + 1))) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => saysUnreachable(inner, depth + 1))) return true;
   const inner = e.cause ?? e.originalError;
-  return inner !== error && isBrokerUnreachable(inner, depth + 1);
+  return inner !== error && saysUnreachable(inner, depth + 1);
 }
 
 /** A kafkajs log line, as a kafkajs `logCreator` receives it (`namespace`, and `log.message`). */
