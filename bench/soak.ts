@@ -15,7 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { brokersOf } from '../broker/address';
 import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
-import { postQuote } from './lib/http';
+import { postOrder, postQuote } from './lib/http';
 import { createTopics, deleteTopics } from './lib/kafka';
 import { percentile, round1, type Outcome } from './lib/stats';
 
@@ -44,23 +44,6 @@ interface Answer {
   ms: number;
   outcome: Outcome;
 }
-
-/** POST /orders: accepted (202) with its order id, or an error. */
-const postOrder =
-  (url: string) =>
-  async (i: number, tag: string): Promise<Outcome> => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        customerId: `${tag}-${i}`,
-        items: [{ sku: 'kettle', quantity: 1, unitPriceCents: 1999 }],
-      }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.arrayBuffer();
-    return response.status === 202 ? 'ok' : 'error';
-  };
 
 interface MinuteRow {
   minute: number;
