@@ -52,7 +52,8 @@ const bool = (fallback: boolean) =>
     z.transform((s) => s === 'true' || s === '1'),
   );
 
-const ENV_SCHEMA = z
+/** The variables `loadConfig` reads, each with its rule and default (docs/configuration.md lists them; a test checks it). */
+export const ENV_SCHEMA = z
   .object({
     // optional here: required below unless MSK_CLUSTER_ARN is set (then the brokers are discovered)
     KAFKA_BROKERS: z.optional(

@@ -17,7 +17,7 @@ export interface Publisher {
  * publish is bounded by a deadline so an HTTP caller gets an answer, never a hang.
  *
  * When the deadline passes, kafkajs may still deliver the message afterwards: a 503 means "not known to
- * be published", and callers retry with the same id (see README, "Delivery guarantees").
+ * be published", and callers retry with the same id (see docs/http-api.md, "Delivery guarantees").
  */
 export function createPublisher(
   kafka: Kafka,
@@ -32,7 +32,7 @@ export function createPublisher(
       allowAutoTopicCreation: false,
       // Not idempotent: kafkajs's idempotent producer needs unbounded retries, and every publish here is
       // bounded by a deadline. A retried send can therefore write a record twice; consumers de-duplicate
-      // on the message id (README, "Delivery guarantees"). One request in flight keeps per-key order.
+      // on the message id (docs/http-api.md, "Delivery guarantees"). One request in flight keeps per-key order.
       idempotent: false,
       maxInFlightRequests: 1,
     }),

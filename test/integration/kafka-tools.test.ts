@@ -73,7 +73,7 @@ async function describeGroup(group: string): Promise<GroupRow[]> {
 
 /**
  * Kafka's own command-line tools through `npm run kafka`, against the real broker, on topics and groups of
- * this test alone (KAFKA_TOPIC_PREFIX): the commands the README shows for looking inside Kafka.
+ * this test alone (KAFKA_TOPIC_PREFIX): the commands docs/running-locally.md shows for looking inside Kafka.
  */
 describe('npm run kafka -- <tool>', () => {
   const prefix = `${uniqueName('kt')}-`;

@@ -194,7 +194,7 @@ export function anOrder(orderId: string, options: { sku?: string; quantity?: num
 
 /**
  * POST /orders to a running serverless offline, with a correlation id; returns the status and body.
- * A connection error or a 503 is retried with the same order id, as the README tells clients to do
+ * A connection error or a 503 is retried with the same order id, as docs/http-api.md tells clients to do
  * (the order id makes the retry safe).
  */
 export async function postOrder(

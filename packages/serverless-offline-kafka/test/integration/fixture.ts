@@ -87,7 +87,7 @@ export async function produce(topic: string, messages: Message[]): Promise<void>
   }
 }
 
-/** JSON instructions for the fixture handler (see test/fixtures/event-source/handlers/probe.ts). */
+/** JSON instructions for the fixture handler (see test/fixtures/handlers/probe.ts). */
 export function instructions(id: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ id, ...extra });
 }
