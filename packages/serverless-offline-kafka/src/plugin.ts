@@ -1,5 +1,6 @@
 import type { LogLevel } from './consumer-log';
 import { EventSource } from './event-source';
+import { forgetLoadedHandlers } from './handler-reload';
 import { LambdaInvoker } from './invoker';
 import { applyTimeoutRecovery, applyWorkerPortFix, loadOfflineModules, quietHandlerErrors } from './serverless-offline';
 import { OutageTracker } from 'kafkajs-resilience';
@@ -28,6 +29,8 @@ type RawEvent = Record<string, unknown>;
 
 /** The parts of the Serverless Framework (v3 / osls) this plugin touches. */
 interface Serverless {
+  /** the folder of serverless.yml */
+  serviceDir: string;
   service: {
     service: string;
     custom?: Record<string, unknown>;
@@ -90,7 +93,7 @@ export default class ServerlessOfflineKafka {
       'before:offline:start': () => this.start(),
       'before:offline:start:end': () => this.stop(),
       // serverless-esbuild rebuilt the handlers
-      'offline:functionsUpdated:cleanup': () => this.#invoker?.renew(),
+      'offline:functionsUpdated:cleanup': () => this.reloadHandlers(),
       'after:package:compileEvents': () => this.writeCloudFormation(),
     };
   }
@@ -202,6 +205,15 @@ export default class ServerlessOfflineKafka {
     // `serverless offline` (no `start`) exits inside its own hook; leave the groups on Ctrl-C there too
     process.once('SIGINT', () => void this.stop());
     process.once('SIGTERM', () => void this.stop());
+  }
+
+  /**
+   * Handler code was rebuilt: the next invocations load it, in-process (HTTP functions too) and in
+   * worker threads; invocations under way finish on the code they started with.
+   */
+  reloadHandlers(): void {
+    forgetLoadedHandlers(this.#serverless.serviceDir);
+    this.#invoker?.renew();
   }
 
   /** Leave every group cleanly and stop the worker threads. Safe to call more than once. */

@@ -1,29 +1,15 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createTopic, deleteTopics, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
+import { createTopic, deleteTopics, uniqueName, withAdmin } from '../helpers/kafka';
 import { freePort, startOffline, type OfflineProcess } from '../helpers/offline';
-import {
-  FIXTURE_DIR,
-  createReport,
-  finishedIds,
-  instructions,
-  produce,
-  startFixture,
-  starts,
-  waitForCommit,
-} from './fixture';
+import { FIXTURE_DIR, createReport, instructions, produce, startFixture, starts, waitForCommit } from './fixture';
 
 /**
- * The event source filters and lives like AWS: filterPatterns, `enabled: false`, handler reload
- * after a serverless-esbuild rebuild, and an unreachable broker at start.
+ * The event source filters and lives like AWS: filterPatterns, `enabled: false`, a topic missing at
+ * start, and an unreachable broker at start (handler reload: reload.test.ts).
  */
 const topics = {
   TOPIC_FILTER: uniqueName('es-filter'),
   TOPIC_DISABLED: uniqueName('es-disabled'),
-  TOPIC_RELOAD: uniqueName('es-reload'),
 };
-const VERSION_FILE = join(FIXTURE_DIR, 'handlers', 'version.ts');
-const originalVersion = readFileSync(VERSION_FILE, 'utf8');
 const report = createReport();
 let offline: OfflineProcess;
 
@@ -33,7 +19,6 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  writeFileSync(VERSION_FILE, originalVersion);
   await offline?.stop();
   await deleteTopics(Object.values(topics));
   report.cleanup();
@@ -72,26 +57,6 @@ describe('enabled: false', () => {
     const group = `es-lifecycle-local-disabled-${topics.TOPIC_DISABLED}`;
     const [described] = await withAdmin(async (admin) => (await admin.describeGroups([group])).groups);
     expect(described!.state).toBe('Dead');
-  });
-});
-
-describe('reload', () => {
-  it('handler code rebuilt by serverless-esbuild is used for the next invocations', async () => {
-    await produce(topics.TOPIC_RELOAD, [{ value: instructions('before-edit') }]);
-    await waitFor(() => finishedIds(report.entries(), 'reloader').has('before-edit'), { what: 'the first record' });
-    expect(starts(report.entries(), 'reloader')[0]!.version).toBe('v1');
-
-    writeFileSync(VERSION_FILE, originalVersion.replace("'v1'", "'v2'"));
-    let n = 0;
-    await waitFor(
-      async () => {
-        const id = `after-edit-${(n += 1)}`;
-        await produce(topics.TOPIC_RELOAD, [{ value: instructions(id) }]);
-        await waitFor(() => finishedIds(report.entries(), 'reloader').has(id), { what: id });
-        return starts(report.entries(), 'reloader').some((e) => e.version === 'v2');
-      },
-      { timeoutMs: 60_000, intervalMs: 1000, what: 'the rebuilt handler to run' },
-    );
   });
 });
 

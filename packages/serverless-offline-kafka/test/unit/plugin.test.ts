@@ -23,6 +23,7 @@ function frameworkWith(events: Array<Record<string, unknown>>) {
     },
   };
   const serverless = {
+    serviceDir: '/srv/shop',
     service: {
       service: 'shop',
       provider: { compiledCloudFormationTemplate: { Resources: resources } },
