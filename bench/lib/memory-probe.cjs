@@ -11,7 +11,15 @@ const { memoryProbeFile } = require('./memory-probe-file.cjs');
 const file = memoryProbeFile(process.pid);
 const sample = () => {
   const m = process.memoryUsage();
-  const line = { at: Date.now(), pid: process.pid, thread: threadId, rss: m.rss, heapUsed: m.heapUsed };
+  const line = {
+    at: Date.now(),
+    pid: process.pid,
+    thread: threadId,
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+  };
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 };
 setInterval(sample, Number(process.env.MEMORY_PROBE_MS || 30000)).unref();
