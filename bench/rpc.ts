@@ -18,11 +18,12 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { createTopics } from 'kafkajs-resilience';
 import { brokersOf } from '../broker/address';
 import { TOPICS } from '../lib/kafka/topics';
 import { startOffline, type OfflineProcess } from '../test/helpers/offline';
 import { postQuote } from './lib/http';
-import { createTopics, deleteTopics, startKafkaFloor } from './lib/kafka';
+import { deleteTopics, startKafkaFloor, withAdmin } from './lib/kafka';
 import { drive, round1 as round, type Latency, type Outcome } from './lib/stats';
 
 const { values: args } = parseArgs({
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const prefix = `bench-rpc-${Date.now().toString(36)}-`;
   const declared = TOPICS.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions }));
   say(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map(round).join(' ')}`);
-  await createTopics(kafka, declared);
+  await withAdmin(kafka, (admin) => createTopics(admin, declared));
   let offline: OfflineProcess | undefined;
   let floor: Awaited<ReturnType<typeof startKafkaFloor>> | undefined;
   try {

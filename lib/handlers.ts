@@ -29,14 +29,16 @@ import { runtime as containerRuntime, type Runtime } from './runtime';
  */
 
 /** A Lambda handler, and the same handler on another runtime (or a function giving one, which may throw). */
-export type Handler<E, R> = ((event: E, context: Context) => Promise<R>) & {
+export type BoundHandler<E, R> = ((event: E, context: Context) => Promise<R>) & {
   withRuntime(rt: Runtime | (() => Runtime)): (event: E, context: Context) => Promise<R>;
 };
 
 type RuntimeSource = () => Runtime;
 
-function bindable<E, R>(build: (source: RuntimeSource) => (event: E, context: Context) => Promise<R>): Handler<E, R> {
-  const handler = build(containerRuntime) as Handler<E, R>;
+function bindable<E, R>(
+  build: (source: RuntimeSource) => (event: E, context: Context) => Promise<R>,
+): BoundHandler<E, R> {
+  const handler = build(containerRuntime) as BoundHandler<E, R>;
   handler.withRuntime = (rt) => build(typeof rt === 'function' ? rt : () => rt);
   return handler;
 }
@@ -83,22 +85,23 @@ function kafkaInvocationErrors<R>(source: RuntimeSource, name: string): middy.Mi
 
 /**
  * POST/PUT JSON over HTTP: correlation id, JSON error answers (503 with Retry-After), body size limit and
- * schema validation; `route` gets the validated body and the runtime.
+ * schema validation; `handle` gets the validated body, the runtime and the Lambda context.
  *
  * @example
- * export const handler = httpJsonHandler(OrderSchema, async (event, { publisher, topics }) => jsonResponse(202, {}));
+ * export const handler = httpJsonHandler({ schema: OrderSchema, handle: async (event, { publisher, topics }) => jsonResponse(202, {}) });
  */
-export function httpJsonHandler<S extends z.Schema>(
-  schema: S,
-  route: (event: JsonHttpEvent<z.infer<S>>, rt: Runtime, context: Context) => Promise<HttpResult>,
-): Handler<HttpEvent, HttpResult> {
+export function httpJsonHandler<S extends z.Schema>(options: {
+  schema: S;
+  handle: (event: JsonHttpEvent<z.infer<S>>, rt: Runtime, context: Context) => Promise<HttpResult>;
+}): BoundHandler<HttpEvent, HttpResult> {
+  const { schema, handle } = options;
   return bindable(
     (source) =>
       middy<HttpEvent<z.infer<S>>, HttpResult>()
         .use(httpCorrelationId())
         .use(httpErrorHandler({ logger: () => loggerOf(source), onRefused: () => outageOf(source)?.refused() }))
         .use(httpJsonBody({ schema, maxBytes: () => source().config.maxBodyBytes }))
-        .handler((event, context) => route(event as JsonHttpEvent<z.infer<S>>, source(), context)) as unknown as (
+        .handler((event, context) => handle(event as JsonHttpEvent<z.infer<S>>, source(), context)) as unknown as (
         event: HttpEvent,
         context: Context,
       ) => Promise<HttpResult>,
@@ -110,7 +113,7 @@ export type RecordContext = Runtime & { record: KafkaRecord };
 
 /**
  * A Kafka-triggered function on JSON envelopes: decode the event, parse each record against `schema`,
- * run `recordHandler` per record (offset order within a partition, partitions in parallel), send poison
+ * run `handle` per record (offset order within a partition, partitions in parallel), send poison
  * records to the dead-letter topic, and answer AWS's partial batch response (or throw, with
  * `reportBatchItemFailures: false`).
  *
@@ -118,31 +121,31 @@ export type RecordContext = Runtime & { record: KafkaRecord };
  * serverless.yml: without it AWS reads the answer as success and the failed records are lost.
  *
  * @example
- * export const handler = kafkaEnvelopeHandler({ consumer: 'audit-log', schema: OrderOutcomeEventSchema,
- *   reportBatchItemFailures: true, recordHandler: (event, deps) => recordAudit(event, deps) });
+ * export const handler = kafkaEnvelopeHandler({ name: 'audit-log', schema: OrderOutcomeEventSchema,
+ *   reportBatchItemFailures: true, handle: (event, rt) => recordAudit(event, rt) });
  */
 export function kafkaEnvelopeHandler<S extends z.Schema<Envelope>>(options: {
   /** the function's name: written on dead-letter records and in output ids */
-  consumer: string;
+  name: string;
   schema: S;
   reportBatchItemFailures: boolean;
-  recordHandler: (message: z.infer<S>, context: RecordContext) => Promise<unknown>;
-}): Handler<KafkaEvent, KafkaBatchResponse> {
+  handle: (message: z.infer<S>, context: RecordContext) => Promise<unknown>;
+}): BoundHandler<KafkaEvent, KafkaBatchResponse> {
   return bindable((source) =>
     middy<KafkaEvent, KafkaBatchResponse>()
-      .use(kafkaInvocationErrors(source, options.consumer))
+      .use(kafkaInvocationErrors(source, options.name))
       .use(kafkaRecords())
       .handler(async (event) => {
         const rt = source();
         const deadLetter = createDeadLetterSink({
           publisher: rt.publisher,
           topic: rt.topics.deadLetter,
-          consumer: options.consumer,
+          consumer: options.name,
         });
         return processKafkaBatch(
           (event as DecodedKafkaEvent).decodedRecords,
           async (record) => {
-            await options.recordHandler(parseJsonRecord(record, options.schema), { ...rt, record });
+            await options.handle(parseJsonRecord(record, options.schema), { ...rt, record });
           },
           { reportBatchItemFailures: options.reportBatchItemFailures, deadLetter, logger: rt.logger },
         );
@@ -160,7 +163,7 @@ export function kafkaEnvelopeHandler<S extends z.Schema<Envelope>>(options: {
  */
 export function kafkaResponderHandler<S extends z.Schema>(
   options: Pick<ResponderOptions<S>, 'name' | 'schema' | 'handle'>,
-): Handler<KafkaEvent, BatchOutcome> {
+): BoundHandler<KafkaEvent, BatchOutcome> {
   return bindable((source) => {
     const responders = new WeakMap<Runtime, Responder>();
     const responderOf = (rt: Runtime): Responder => {
@@ -191,7 +194,7 @@ export function kafkaResponderHandler<S extends z.Schema>(
 }
 
 /** Where an HTTP request-reply function sends its requests and reads its replies (real topic names). */
-export interface RequestReplyRoute {
+export interface RequestReplyTopics {
   requestTopic: string;
   replyTopic: string;
   /** how kafka_replyPartition is written (default int32); `decimal` for a NestJS responder */
@@ -205,46 +208,49 @@ export interface RequestReplyRoute {
  * so the first request does not pay for them (AWS: initialise clients outside the handler).
  *
  * @example
- * export const handler = httpRequestReplyHandler(QuoteRequestSchema, {
- *   route: ({ topics }) => ({ requestTopic: topics.quoteRequests, replyTopic: topics.quoteReplies }),
+ * export const handler = httpRequestReplyHandler({
+ *   schema: QuoteRequestSchema,
+ *   topics: ({ topics }) => ({ requestTopic: topics.quoteRequests, replyTopic: topics.quoteReplies }),
  *   key: (body) => body.productId,
  * });
  */
-export function httpRequestReplyHandler<S extends z.Schema>(
-  schema: S,
-  options: {
-    route: (rt: Runtime) => RequestReplyRoute;
-    /** the request's Kafka key (ordering on the request topic); default: its correlation id */
-    key?: (body: z.infer<S>) => string;
-    /** start the reply listener and the producer at container init (default true) */
-    warmUp?: boolean;
-  },
-): Handler<HttpEvent, HttpResult> {
-  const handler = httpJsonHandler(schema, (event, rt, context) => {
-    const route = options.route(rt);
-    return askForHttp(rt.requester(route.replyTopic, route.replyPartitionFormat), {
-      topic: route.requestTopic,
-      value: event.body,
-      key: options.key?.(event.body),
-      timeoutMs: rt.config.requestReply.replyTimeoutMs,
-      remainingMs: context.getRemainingTimeInMillis(),
-      correlationId: event.correlationId,
-    });
+export function httpRequestReplyHandler<S extends z.Schema>(options: {
+  schema: S;
+  /** the request and reply topics, from the runtime */
+  topics: (rt: Runtime) => RequestReplyTopics;
+  /** the request's Kafka key (ordering on the request topic); default: its correlation id */
+  key?: (body: z.infer<S>) => string;
+  /** start the reply listener and the producer at container init (default true) */
+  warmUp?: boolean;
+}): BoundHandler<HttpEvent, HttpResult> {
+  const handler = httpJsonHandler({
+    schema: options.schema,
+    handle: (event, rt, context) => {
+      const topics = options.topics(rt);
+      return askForHttp(rt.requester(topics.replyTopic, topics.replyPartitionFormat), {
+        topic: topics.requestTopic,
+        value: event.body,
+        key: options.key?.(event.body),
+        timeoutMs: rt.config.requestReply.replyTimeoutMs,
+        remainingMs: context.getRemainingTimeInMillis(),
+        correlationId: event.correlationId,
+      });
+    },
   });
-  if (options.warmUp !== false) warmUp(containerRuntime, options.route);
+  if (options.warmUp !== false) warmUp(containerRuntime, options.topics);
   return handler;
 }
 
-function warmUp(source: RuntimeSource, routeOf: (rt: Runtime) => RequestReplyRoute): void {
+function warmUp(source: RuntimeSource, topicsOf: (rt: Runtime) => RequestReplyTopics): void {
   let rt: Runtime;
   try {
     rt = source();
   } catch {
     return; // a broken configuration is answered (as JSON) on the first request
   }
-  const route = routeOf(rt);
+  const topics = topicsOf(rt);
   const warn = (error: unknown) => rt.logger.warn({ err: error }, 'request-reply warm-up failed');
   // in parallel: the reply listener's group join and the producer's connection
-  rt.requester(route.replyTopic, route.replyPartitionFormat).start().catch(warn);
+  rt.requester(topics.replyTopic, topics.replyPartitionFormat).start().catch(warn);
   rt.rrTransport.warm().catch(warn);
 }

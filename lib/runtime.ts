@@ -57,12 +57,13 @@ export type RuntimeParts = Partial<Pick<Runtime, 'logger' | 'kafka' | 'publisher
 /**
  * Build a runtime from an environment: configuration validated once (ConfigError naming every
  * problem), then the logger, the Kafka client, the producer and the request-reply transport, none of
- * them connected before first use. `parts` replaces any of them (tests pass fakes here).
+ * them connected before first use. The parts given replace the real ones (tests pass fakes here).
  *
  * @example
- * const rt = createRuntime({ KAFKA_BROKERS: '127.0.0.1:9092' }, { publisher: fakePublisher });
+ * const rt = createRuntime({ env: { KAFKA_BROKERS: '127.0.0.1:9092' }, publisher: fakePublisher });
  */
-export function createRuntime(env: Record<string, string | undefined>, parts: RuntimeParts = {}): Runtime {
+export function createRuntime(options: { env: Record<string, string | undefined> } & RuntimeParts): Runtime {
+  const { env, ...parts } = options;
   const config = loadConfig(env);
   const logger =
     parts.logger ??
@@ -74,9 +75,9 @@ export function createRuntime(env: Record<string, string | undefined>, parts: Ru
   const outage = new OutageTracker((level, message, fields) =>
     logger[level]({ component: 'kafka', ...fields }, message),
   );
-  const kafka = parts.kafka ?? createKafka(config, logger, {}, {}, outage);
-  const publisher = parts.publisher ?? createPublisher(kafka, logger, { timeoutMs: config.publishTimeoutMs, outage });
-  const rrTransport = parts.rrTransport ?? createRrTransport(kafka, logger, outage);
+  const kafka = parts.kafka ?? createKafka({ config, logger, outage });
+  const publisher = parts.publisher ?? createPublisher({ kafka, logger, timeoutMs: config.publishTimeoutMs, outage });
+  const rrTransport = parts.rrTransport ?? createRrTransport({ kafka, logger, outage });
   const requesters = new Map<string, Requester>();
   return {
     config,
@@ -114,5 +115,5 @@ let container: Runtime | undefined;
  * shared by every invocation: Lambda keeps module state between invocations of a container.
  */
 export function runtime(): Runtime {
-  return (container ??= createRuntime(process.env));
+  return (container ??= createRuntime({ env: process.env }));
 }

@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   if (!topic) throw new Error('usage: npm run consume -- <topic> [--from-beginning] [--max N] [--timeout SECONDS]');
   const max = values.max ? Number(values.max) : Infinity;
   const config = loadConfig({ ...process.env, KAFKA_BROKERS: brokersOf() });
-  const kafka = createKafka(config, createLogger({ level: 'error' }), { clientId: 'console-consumer' });
+  const kafka = createKafka({
+    config,
+    logger: createLogger({ level: 'error' }),
+    overrides: { clientId: 'console-consumer' },
+  });
   const brokers = config.kafka.brokers;
   const consumer = kafka.consumer({ groupId: `console-consumer-${randomUUID()}` });
   let seen = 0;

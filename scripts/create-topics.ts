@@ -8,10 +8,10 @@ import { createKafka } from '../lib/kafka/client';
 import { declaredTopics, ensureTopics } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
 
-export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function createServiceTopics(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig({ ...env, KAFKA_BROKERS: brokersOf(env) });
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
-  const admin = createKafka(config, logger).admin();
+  const admin = createKafka({ config, logger }).admin();
   await admin.connect();
   try {
     // the same names the functions use: KAFKA_TOPIC_PREFIX in front, QUOTE_REPLY_TOPIC applied
@@ -25,7 +25,7 @@ export async function createTopics(env: NodeJS.ProcessEnv = process.env): Promis
 }
 
 if (require.main === module) {
-  createTopics().catch((error: unknown) => {
+  createServiceTopics().catch((error: unknown) => {
     process.stderr.write(`[topics] ${(error as Error).message}\n`);
     process.exitCode = 1;
   });

@@ -15,7 +15,7 @@ import { brokersOf } from '../broker/address';
 import { BrokerError, down, up } from '../broker/broker';
 import { loadConfig } from '../lib/config';
 import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
-import { createTopics } from './create-topics';
+import { createServiceTopics } from './create-topics';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker.address };
   let code = 1;
   try {
-    await createTopics(env);
+    await createServiceTopics(env);
     process.stderr.write(`\n[start] ${tryThis(env)}\n`);
     const pretty = Boolean(process.stdout.isTTY) && !values.json;
     const offline = spawn(

@@ -4,28 +4,22 @@
  * request-reply floor, a raw kafkajs round trip with no HTTP, no Lambda runtime and no event source.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
-import { waitForTopicLeaders } from 'kafkajs-resilience';
+import { Partitioners, type Admin, type Consumer, type Kafka } from 'kafkajs';
+import { createTopics } from 'kafkajs-resilience';
 
-export async function createTopics(kafka: Kafka, topics: { topic: string; numPartitions: number }[]): Promise<void> {
+/** `fn` with a connected admin client, disconnected afterwards. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics });
-    await waitForTopicLeaders(
-      admin,
-      topics.map((t) => t.topic),
-    );
+    return await fn(admin);
   } finally {
     await admin.disconnect();
   }
 }
 
 export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await withAdmin(kafka, (admin) => admin.deleteTopics({ topics })).catch(() => undefined);
 }
 
 /** Digits of the index at the start of every benchmark record's value. */
@@ -94,10 +88,12 @@ export class Delivery {
 export async function startKafkaFloor(kafka: Kafka, prefix: string) {
   const requests = `${prefix}floor-requests`;
   const replies = `${prefix}floor-replies`;
-  await createTopics(kafka, [
-    { topic: requests, numPartitions: 6 },
-    { topic: replies, numPartitions: 1 },
-  ]);
+  await withAdmin(kafka, (admin) =>
+    createTopics(admin, [
+      { topic: requests, numPartitions: 6 },
+      { topic: replies, numPartitions: 1 },
+    ]),
+  );
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const pending = new Map<string, (value: string) => void>();

@@ -7,6 +7,8 @@ import { round2, type Latency } from './stats';
 export type Mode = 'worker' | 'in_process';
 export const MODES: readonly Mode[] = ['worker', 'in_process'];
 export const MODE_LABEL: Record<Mode, string> = { worker: 'worker threads', in_process: 'in-process' };
+/** The fixture services set no mode: the command line's `--useInProcess` picks it (HTTP and Kafka alike). */
+export const MODE_ARGS: Record<Mode, string[]> = { worker: [], in_process: ['--useInProcess'] };
 
 /** One request-reply contestant at concurrency 1 and 16. */
 export interface RpcLevels {

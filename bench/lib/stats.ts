@@ -19,6 +19,16 @@ export function median(values: readonly number[]): number {
 }
 
 export const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The least-squares slope of y over x (NaN for fewer than two distinct x): how fast a series trends. */
+export function slope(points: readonly { x: number; y: number }[]): number {
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  const sxy = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  return n < 2 || sxx === 0 ? NaN : sxy / sxx;
+}
 export const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** What a load level measured: latency percentiles of the good answers, throughput, bad answers. */

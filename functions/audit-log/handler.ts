@@ -4,8 +4,8 @@ import { LISTENERS, recordAudit } from '../../lib/orders/listeners';
 
 /** Fan-out listener on `order-events` (own group): records every order outcome to `order-audit`. */
 export const handler = kafkaEnvelopeHandler({
-  consumer: LISTENERS.auditLog.name,
+  name: LISTENERS.auditLog.name,
   schema: OrderOutcomeEventSchema,
   reportBatchItemFailures: true,
-  recordHandler: (event, deps) => recordAudit(event, deps),
+  handle: (event, rt) => recordAudit(event, rt),
 });

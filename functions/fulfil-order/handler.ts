@@ -4,8 +4,8 @@ import { FULFIL_ORDER, fulfilOrder } from '../../lib/orders/fulfil-order';
 
 /** Queue worker on `orders` (group order-workers): fulfils or rejects each order, publishes to `order-events`. */
 export const handler = kafkaEnvelopeHandler({
-  consumer: FULFIL_ORDER,
+  name: FULFIL_ORDER,
   schema: OrderPlacedEventSchema,
   reportBatchItemFailures: true,
-  recordHandler: (event, deps) => fulfilOrder(event, deps),
+  handle: (event, rt) => fulfilOrder(event, rt),
 });

@@ -4,8 +4,8 @@ import { LISTENERS, notifyCustomer } from '../../lib/orders/listeners';
 
 /** Fan-out listener on `order-events` (own group): publishes the customer's message to `customer-notifications`. */
 export const handler = kafkaEnvelopeHandler({
-  consumer: LISTENERS.notifyCustomer.name,
+  name: LISTENERS.notifyCustomer.name,
   schema: OrderOutcomeEventSchema,
   reportBatchItemFailures: true,
-  recordHandler: (event, deps) => notifyCustomer(event, deps),
+  handle: (event, rt) => notifyCustomer(event, rt),
 });

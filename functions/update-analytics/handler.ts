@@ -4,8 +4,8 @@ import { LISTENERS, updateAnalytics } from '../../lib/orders/listeners';
 
 /** Fan-out listener on `order-events` (own group): publishes one analytics fact per order to `order-analytics`. */
 export const handler = kafkaEnvelopeHandler({
-  consumer: LISTENERS.updateAnalytics.name,
+  name: LISTENERS.updateAnalytics.name,
   schema: OrderOutcomeEventSchema,
   reportBatchItemFailures: true,
-  recordHandler: (event, deps) => updateAnalytics(event, deps),
+  handle: (event, rt) => updateAnalytics(event, rt),
 });

@@ -31,16 +31,18 @@ import {
  * (lib/runtime.ts) build clients at cold start exactly as locally.
  *
  * @example
- * const admin = createKafka(loadConfig(process.env), logger).admin();
+ * const admin = createKafka({ config: loadConfig(process.env), logger }).admin();
  */
-export function createKafka(
-  config: Config,
-  logger: Logger,
-  overrides: Partial<KafkaConfig> = {},
-  aws: AwsClients = {},
+export function createKafka(options: {
+  config: Config;
+  logger: Logger;
+  /** kafkajs settings that replace the ones built from `config` */
+  overrides?: Partial<KafkaConfig>;
+  aws?: AwsClients;
   /** where connection trouble is told once per outage instead of once per attempt */
-  outage?: OutageSink,
-): Kafka {
+  outage?: OutageSink;
+}): Kafka {
+  const { config, logger, overrides = {}, aws = {}, outage } = options;
   const { kafka } = config;
   // built lazily: a local run never loads AWS credentials or creates an SDK client
   const defaults = defaultAwsClients(kafka.region);

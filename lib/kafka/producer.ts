@@ -19,12 +19,14 @@ export interface Publisher {
  * When the deadline passes, kafkajs may still deliver the message afterwards: a 503 means "not known to
  * be published", and callers retry with the same id (see docs/http-api.md, "Delivery guarantees").
  */
-export function createPublisher(
-  kafka: Kafka,
-  logger: Logger,
-  defaults: { timeoutMs: number; outage?: OutageSink },
-): Publisher {
-  const { outage } = defaults;
+export function createPublisher(options: {
+  kafka: Kafka;
+  logger: Logger;
+  /** the deadline of every publish that does not give its own */
+  timeoutMs: number;
+  outage?: OutageSink;
+}): Publisher {
+  const { kafka, logger, outage, timeoutMs: defaultTimeoutMs } = options;
   const producer = connectOnce<Producer>(() =>
     kafka.producer({
       // Java-compatible murmur2 partitioning: a key lands on the same partition whichever client wrote it
@@ -40,7 +42,7 @@ export function createPublisher(
 
   return {
     async publish(topic, messages, options = {}) {
-      const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+      const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
       try {
         const written = await withDeadline(
           producer.get().then((p) => p.send({ topic, messages, acks: -1 })),

@@ -1,5 +1,5 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { waitForTopicLeaders } from 'kafkajs-resilience';
+import { createTopics } from 'kafkajs-resilience';
 import type { Logger } from '../logger';
 import TOPIC_NAMES from './topic-names.json';
 
@@ -86,16 +86,8 @@ export async function ensureTopics(
       replicationFactor: -1, // the broker's default: 1 locally, 3 on a 3-AZ MSK cluster
       configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
     }));
-    try {
-      await admin.createTopics({ topics: toCreate, waitForLeaders: false });
-    } catch (error) {
-      // another process may have created them in between: that is fine, anything else is not
-      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
-    }
-    await waitForTopicLeaders(
-      admin,
-      missing.map((t) => t.name),
-    );
+    // another process may create them in between: that is fine
+    await createTopics(admin, toCreate);
   }
   const existing = topics.filter((t) => existingNames.has(t.name));
   if (existing.length > 0) {

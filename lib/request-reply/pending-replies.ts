@@ -76,11 +76,11 @@ interface Waiting {
  * one this container never asked for. A reply only ever resolves the request whose id it carries.
  *
  * @example
- * const pending = createPendingReplies(10_000);
+ * const pending = createPendingReplies({ memory: 10_000 });
  * const reply = pending.register(id, 5000, () => new ReplyTimeoutError(5000, id));
  * pending.settle(id, () => replyFrom(record)); // 'replied'
  */
-export function createPendingReplies(memory = 10_000): PendingReplies {
+export function createPendingReplies({ memory = 10_000 }: { memory?: number } = {}): PendingReplies {
   const waiting = new Map<string, Waiting>();
   const expired = new BoundedSet(memory);
   const answered = new BoundedSet(memory);

@@ -109,7 +109,7 @@ export interface RequesterOptions {
  */
 export function createRequester(options: RequesterOptions): Requester {
   const { transport, logger, replyTopic } = options;
-  const pending = createPendingReplies(options.memory);
+  const pending = createPendingReplies({ memory: options.memory });
   const counters = { sent: 0, publishFailed: 0 };
 
   const onMessage = (message: KafkaMessage, partition: number) => {

@@ -40,7 +40,8 @@ async function brokerWork<T>(work: Promise<T>, timeoutMs: number, what: string):
  * responder batch may reply to several reply topics in one call. A duplicate request or reply costs
  * nothing here: the requester drops duplicates by correlation id.
  */
-export function createRrTransport(kafka: Kafka, logger: Logger, outage?: OutageSink): RrTransport {
+export function createRrTransport(options: { kafka: Kafka; logger: Logger; outage?: OutageSink }): RrTransport {
+  const { kafka, logger, outage } = options;
   const producer = connectOnce<Producer>(() =>
     // the Java client's partitioner, as lib/kafka/producer.ts: a business key lands where a Java producer puts it
     kafka.producer({

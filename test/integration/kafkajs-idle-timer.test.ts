@@ -58,7 +58,7 @@ describe('kafkajs idle connections (kafkajs-resilience)', () => {
 
   it("the service's clients (createKafka) stay asleep while idle, and still deliver", async () => {
     const config = loadConfig({ KAFKA_BROKERS: BROKERS.join(','), KAFKA_CLIENT_ID: 'idle-timer-test' });
-    const kafka = createKafka(config, createLogger({ level: 'silent' }));
+    const kafka = createKafka({ config, logger: createLogger({ level: 'silent' }) });
     const proto = (jest.requireActual('kafkajs/src/network/requestQueue') as { prototype: RequestQueuePrototype })
       .prototype;
     expect(await idleQueueChecks(kafka, proto, topic)).toBeLessThan(5);

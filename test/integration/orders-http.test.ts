@@ -15,7 +15,7 @@ describe('POST /orders on serverless offline', () => {
 
   beforeAll(async () => {
     const logger = createLogger({ level: 'silent' });
-    const admin = createKafka(loadConfig({ KAFKA_BROKERS: BROKERS.join(',') }), logger).admin();
+    const admin = createKafka({ config: loadConfig({ KAFKA_BROKERS: BROKERS.join(',') }), logger }).admin();
     await admin.connect();
     await ensureTopics(admin, TOPICS, logger);
     await admin.disconnect();

@@ -4,7 +4,7 @@
  * or 503/504 while Kafka is away, never a hang or a mismatched quote), the outage is told once per
  * process instead of once per attempt, and the service answers again without a restart.
  */
-import { createTopics } from '../../scripts/create-topics';
+import { createServiceTopics } from '../../scripts/create-topics';
 import { startOffline, type OfflineProcess } from '../helpers/offline';
 import { jarsAvailable, startSecondBroker, type SecondBroker } from './request-reply/second-broker';
 
@@ -34,7 +34,7 @@ withJars('a broker outage under load', () => {
 
   beforeAll(async () => {
     broker = await startSecondBroker();
-    await createTopics({ ...process.env, KAFKA_BROKERS: broker.address, KAFKA_TOPIC_PREFIX: '' });
+    await createServiceTopics({ ...process.env, KAFKA_BROKERS: broker.address, KAFKA_TOPIC_PREFIX: '' });
     offline = await startOffline({
       env: {
         KAFKA_BROKERS: broker.address,

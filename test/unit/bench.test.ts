@@ -4,7 +4,28 @@
  */
 import { Delivery, indexedValue, indexOf } from '../../bench/lib/kafka';
 import { readsPerReply, renderTables, type BenchReport } from '../../bench/lib/report';
-import { median, percentile, summarize, drive } from '../../bench/lib/stats';
+import { median, percentile, slope, summarize, drive } from '../../bench/lib/stats';
+
+describe('slope', () => {
+  it('is the least-squares trend: 0 for a flat series however noisy its ends, NaN without two x', () => {
+    expect(slope([0, 1, 2, 3].map((x) => ({ x, y: 2 * x + 1 })))).toBeCloseTo(2);
+    expect(
+      slope([
+        { x: 0, y: 5 },
+        { x: 1, y: 3 },
+        { x: 2, y: 3 },
+        { x: 3, y: 5 },
+      ]),
+    ).toBeCloseTo(0);
+    expect(slope([{ x: 1, y: 1 }])).toBeNaN();
+    expect(
+      slope([
+        { x: 1, y: 1 },
+        { x: 1, y: 2 },
+      ]),
+    ).toBeNaN();
+  });
+});
 
 describe('percentile and median', () => {
   it('uses the nearest rank: p50 of 1..10 is 5, p99 is 10, p90 of 1..10 is 9', () => {

@@ -40,7 +40,12 @@ function fakeRuntime(env: Record<string, string> = {}) {
     endOffsets: async () => new Map(),
     disconnect: async () => undefined,
   };
-  const rt = createRuntime({ ...ENV, ...env }, { publisher, rrTransport, logger: createLogger({ level: 'silent' }) });
+  const rt = createRuntime({
+    env: { ...ENV, ...env },
+    publisher,
+    rrTransport,
+    logger: createLogger({ level: 'silent' }),
+  });
   return { rt, published, sent, publisher };
 }
 
@@ -63,11 +68,11 @@ describe('kafkaEnvelopeHandler', () => {
     const { rt, published } = fakeRuntime();
     const seen: string[] = [];
     const handler = kafkaEnvelopeHandler({
-      consumer: 'thing-worker',
+      name: 'thing-worker',
       schema: ThingSchema,
       reportBatchItemFailures: true,
-      recordHandler: async (event, deps) => {
-        seen.push(`${event.payload.name}@${deps.record.offset} -> ${deps.topics.orderEvents}`);
+      handle: async (event, { record, topics }) => {
+        seen.push(`${event.payload.name}@${record.offset} -> ${topics.orderEvents}`);
       },
     }).withRuntime(rt);
     const event = toMskEvent('t1-things', 0, [message(0, thing('a')), message(1, 'not JSON'), message(2, thing('b'))]);
@@ -82,10 +87,10 @@ describe('kafkaEnvelopeHandler', () => {
   it('answers a record that failed for a retriable reason (and the rest of its partition) as failed', async () => {
     const { rt, published } = fakeRuntime();
     const handler = kafkaEnvelopeHandler({
-      consumer: 'thing-worker',
+      name: 'thing-worker',
       schema: ThingSchema,
       reportBatchItemFailures: true,
-      recordHandler: async (event) => {
+      handle: async (event) => {
         if (event.payload.name === 'b') throw new BrokerUnavailableError('the broker did not acknowledge');
       },
     }).withRuntime(rt);
@@ -142,8 +147,8 @@ describe('HTTP handlers', () => {
   const Schema = z.strictObject({ productId: z.string() });
 
   it('answers a broken configuration with a JSON 500 naming nothing secret', async () => {
-    const handler = httpJsonHandler(Schema, async () => jsonResponse(200, {})).withRuntime(() =>
-      createRuntime({ KAFKA_BROKERS: 'no port', LOG_LEVEL: 'silent' }),
+    const handler = httpJsonHandler({ schema: Schema, handle: async () => jsonResponse(200, {}) }).withRuntime(() =>
+      createRuntime({ env: { KAFKA_BROKERS: 'no port', LOG_LEVEL: 'silent' } }),
     );
     const answer = await handler(httpEvent('{"productId":"p"}'), context);
     expect(answer.statusCode).toBe(500);
@@ -173,8 +178,9 @@ describe('HTTP handlers', () => {
       ...rt,
       requester: (topic) => (replyTopics.push(topic), requester),
     };
-    const handler = httpRequestReplyHandler(Schema, {
-      route: ({ topics }) => ({ requestTopic: topics.quoteRequests, replyTopic: topics.quoteReplies }),
+    const handler = httpRequestReplyHandler({
+      schema: Schema,
+      topics: ({ topics }) => ({ requestTopic: topics.quoteRequests, replyTopic: topics.quoteReplies }),
       key: (body) => body.productId,
       warmUp: false,
     }).withRuntime(withFakeRequester);

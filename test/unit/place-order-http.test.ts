@@ -7,10 +7,10 @@ describe('POST /orders input validation', () => {
   // the function on a runtime of its own whose publisher records every call: nothing here may publish
   const publish = jest.fn();
   const handler = placeOrder.withRuntime(
-    createRuntime(
-      { KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'silent' },
-      { publisher: { publish, disconnect: jest.fn() } },
-    ),
+    createRuntime({
+      env: { KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'silent' },
+      publisher: { publish, disconnect: jest.fn() },
+    }),
   ) as unknown as (
     event: unknown,
     context: Context,

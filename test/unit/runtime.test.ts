@@ -7,10 +7,12 @@ const env = { KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'silent' };
 describe('runtime', () => {
   it('resolves every topic under its real name: the prefix applied, the quote topics as configured', () => {
     const { topics, topic, config } = createRuntime({
-      ...env,
-      KAFKA_TOPIC_PREFIX: 'alice-',
-      QUOTE_REPLY_TOPIC: 'quotes.replies',
-      REPLY_TOPICS_ALLOWED: 'quotes.replies, other-replies',
+      env: {
+        ...env,
+        KAFKA_TOPIC_PREFIX: 'alice-',
+        QUOTE_REPLY_TOPIC: 'quotes.replies',
+        REPLY_TOPICS_ALLOWED: 'quotes.replies, other-replies',
+      },
     });
     expect(topics).toEqual({
       orders: 'alice-orders',
@@ -28,11 +30,11 @@ describe('runtime', () => {
   });
 
   it('has no prefix by default', () => {
-    expect(createRuntime(env).topics).toMatchObject({ orders: 'orders', deadLetter: 'dead-letter' });
+    expect(createRuntime({ env }).topics).toMatchObject({ orders: 'orders', deadLetter: 'dead-letter' });
   });
 
   it('keeps ONE requester per reply topic', () => {
-    const rt = createRuntime(env, { logger: createLogger({ level: 'silent' }) });
+    const rt = createRuntime({ env, logger: createLogger({ level: 'silent' }) });
     const a = rt.requester('quote-replies');
     expect(rt.requester('quote-replies')).toBe(a);
     expect(rt.requester('other-replies')).not.toBe(a);
@@ -41,7 +43,7 @@ describe('runtime', () => {
   it('refuses a broken configuration, naming every problem', () => {
     const error = (() => {
       try {
-        createRuntime({ KAFKA_BROKERS: 'no port', PUBLISH_TIMEOUT_MS: 'soon' });
+        createRuntime({ env: { KAFKA_BROKERS: 'no port', PUBLISH_TIMEOUT_MS: 'soon' } });
       } catch (e) {
         return e as ConfigError;
       }
@@ -54,6 +56,6 @@ describe('runtime', () => {
 
   it('uses the parts it is given instead of building them', () => {
     const publisher = { publish: jest.fn(), disconnect: jest.fn() };
-    expect(createRuntime(env, { publisher }).publisher).toBe(publisher);
+    expect(createRuntime({ env, publisher }).publisher).toBe(publisher);
   });
 });

@@ -5,6 +5,6 @@
 import './idle-timer-fix';
 
 export { applyKafkajsIdleTimerFix } from './idle-timer-fix';
-export { waitForTopicLeaders } from './topic-leaders';
+export { createTopics, waitForTopicLeaders } from './topics';
 export { OutageTracker, reportKafkaFailure, type OutageOptions, type OutageReport, type OutageSink } from './outage';
 export { isBrokerUnreachable, kafkajsLogKind, type KafkajsLogEntry } from './unreachable';

@@ -53,7 +53,7 @@ export class EventSource {
   constructor(deps: EventSourceDeps) {
     this.#deps = deps;
     const { settings } = deps;
-    this.#filter = createRecordFilter(settings.filterPatterns);
+    this.#filter = createRecordFilter({ patterns: settings.filterPatterns });
     this.#kafka = (deps.createKafka ?? ((config) => new Kafka(config)))({
       clientId: deps.clientId,
       brokers: settings.brokers,

@@ -116,7 +116,7 @@ export function matchesPattern(pattern: Pattern, data: Record<string, unknown>):
  * Lambda's Kafka filter: the record passes when any pattern matches its `value`, decoded from base64
  * then UTF-8, and parsed as JSON when it is JSON (kafka-filtering.html). No patterns = everything passes.
  */
-export function createRecordFilter(patterns: unknown[]): (base64Value: string) => boolean {
+export function createRecordFilter({ patterns }: { patterns: unknown[] }): (base64Value: string) => boolean {
   const parsed = patterns.map((p) => (typeof p === 'string' ? (JSON.parse(p) as unknown) : p)).filter(isObject);
   if (parsed.length === 0) return () => true;
   return (base64Value) => {

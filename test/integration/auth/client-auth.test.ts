@@ -10,7 +10,7 @@ import { BrokerUnavailableError } from '../../../lib/errors';
 import { createKafka } from '../../../lib/kafka/client';
 import { clearBrokerCache } from '../../../lib/kafka/msk';
 import { createPublisher } from '../../../lib/kafka/producer';
-import { waitForTopicLeaders } from 'kafkajs-resilience';
+import { createTopics } from 'kafkajs-resilience';
 import { createLogger } from '../../../lib/logger';
 import { uniqueName, waitFor } from '../../helpers/kafka';
 import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';
@@ -28,8 +28,7 @@ beforeAll(async () => {
   topic = uniqueName('auth');
   const admin = new Kafka({ clientId: 'auth-setup', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
-  await waitForTopicLeaders(admin, [topic]);
+  await createTopics(admin, [{ topic, numPartitions: 1 }]);
   await admin.disconnect();
 }, 180_000);
 
@@ -39,7 +38,7 @@ afterAll(async () => {
 
 /** Publish one message through the project's publisher and read it back with a consumer of the same client. */
 async function roundTrip(kafka: KafkaClient, value: string): Promise<string[]> {
-  const publisher = createPublisher(kafka, logger, { timeoutMs: 30_000 });
+  const publisher = createPublisher({ kafka, logger, timeoutMs: 30_000 });
   const consumer = kafka.consumer({ groupId: uniqueName('auth-reader') });
   const seen: string[] = [];
   try {
@@ -86,13 +85,13 @@ describe('client factory over TLS (a private CA, as a self-managed cluster; MSK 
   it('publishes and consumes when KAFKA_SSL=true and the CA is trusted through KAFKA_SSL_CA_FILE', async () => {
     const config = loadConfig({ KAFKA_BROKERS: broker.tls, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: broker.caFile });
 
-    expect(await roundTrip(createKafka(config, logger), 'over-tls')).toContain('over-tls');
+    expect(await roundTrip(createKafka({ config, logger }), 'over-tls')).toContain('over-tls');
   });
 
   it('refuses a broker whose certificate it cannot verify (no silent fallback to an unverified connection)', async () => {
     const config = loadConfig({ KAFKA_BROKERS: broker.tls, KAFKA_SSL: 'true' });
 
-    const error = await connectError(createKafka(config, logger, noRetry));
+    const error = await connectError(createKafka({ config, logger, overrides: noRetry }));
 
     expect(error?.message).toMatch(/self[- ]signed certificate|unable to verify|unable to get local issuer/i);
   });
@@ -109,7 +108,7 @@ describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
       KAFKA_SSL_CA_FILE: broker.caFile,
     });
 
-    expect(await roundTrip(createKafka(config, logger), 'over-scram')).toContain('over-scram');
+    expect(await roundTrip(createKafka({ config, logger }), 'over-scram')).toContain('over-scram');
   });
 
   it('a wrong password is an authentication error, not a hang', async () => {
@@ -122,7 +121,7 @@ describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
       KAFKA_SSL_CA_FILE: broker.caFile,
     });
 
-    const error = await connectError(createKafka(config, logger, noRetry));
+    const error = await connectError(createKafka({ config, logger, overrides: noRetry }));
 
     expect(error?.name).toBe('KafkaJSSASLAuthenticationError');
     expect(error?.message).toMatch(/SCRAM/);
@@ -149,9 +148,9 @@ describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
     const aws = { kafka: discovery.client, secretsManager: secrets.client };
 
     expect(config.kafka.ssl).toBe(true); // MSK offers SCRAM only over TLS
-    expect(await roundTrip(createKafka(config, logger, {}, aws), 'over-msk-scram')).toContain('over-msk-scram');
+    expect(await roundTrip(createKafka({ config, logger, aws }), 'over-msk-scram')).toContain('over-msk-scram');
     // a second client of the same container reuses the discovered brokers
-    expect(await connectError(createKafka(config, logger, {}, aws))).toBeUndefined();
+    expect(await connectError(createKafka({ config, logger, aws }))).toBeUndefined();
 
     expect(discovery.seen).toHaveLength(1);
     expect(decodeURIComponent(discovery.seen[0]!.path)).toContain(CLUSTER_ARN);
@@ -172,7 +171,12 @@ describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
     const config = loadConfig({ MSK_CLUSTER_ARN: CLUSTER_ARN, KAFKA_AUTH: 'scram', KAFKA_SASL_SECRET_ARN: SECRET_ARN });
 
     const error = await connectError(
-      createKafka(config, logger, noRetry, { kafka: discovery.client, secretsManager: secrets.client }),
+      createKafka({
+        config,
+        logger,
+        overrides: noRetry,
+        aws: { kafka: discovery.client, secretsManager: secrets.client },
+      }),
     );
 
     expect(error?.message).toContain(`could not read the SCRAM secret ${SECRET_ARN}`);
@@ -203,7 +207,7 @@ describe('client factory with KAFKA_AUTH=iam (OAUTHBEARER over TLS, MSK port 909
       return { token: unsecuredJwt('iam-user', 900), expiryTime: Date.now() + 900_000 };
     };
 
-    const kafka = createKafka(iamConfig(), logger, {}, { generateIamToken });
+    const kafka = createKafka({ config: iamConfig(), logger, aws: { generateIamToken } });
 
     expect(await roundTrip(kafka, 'over-oauthbearer')).toContain('over-oauthbearer');
     // several connections (producer, consumer, group coordinator) shared one fresh token
@@ -217,7 +221,9 @@ describe('client factory with KAFKA_AUTH=iam (OAUTHBEARER over TLS, MSK port 909
       expiryTime: Date.now() + 900_000,
     });
     const before = await plaintextOffsets();
-    const publisher = createPublisher(createKafka(iamConfig(), logger, noRetry, { generateIamToken }), logger, {
+    const publisher = createPublisher({
+      kafka: createKafka({ config: iamConfig(), logger, overrides: noRetry, aws: { generateIamToken } }),
+      logger,
       timeoutMs: 20_000,
     });
 

@@ -3,7 +3,7 @@ import type { Consumer } from 'kafkajs';
 import type { KafkaBatchResponse } from '../../../lib/kafka/batch';
 import type { Envelope } from '../../../lib/kafka/envelope';
 import type { KafkaEvent } from '../../../lib/kafka/records';
-import { waitForTopicLeaders } from 'kafkajs-resilience';
+import { createTopics } from 'kafkajs-resilience';
 import { TOPICS } from '../../../lib/kafka/topics';
 import { toMskEvent } from '../../helpers/msk-event';
 import {
@@ -36,14 +36,15 @@ export async function usePrefixedTopics(
   const declared = [...TOPICS, ...extraTopics];
   const names = declared.map((t) => `${prefix}${t.name}`);
   await withAdmin(async (admin) => {
-    await admin.createTopics({
-      topics: declared.map((t) => ({
+    await createTopics(
+      admin,
+      declared.map((t) => ({
         topic: `${prefix}${t.name}`,
         numPartitions: t.partitions,
         configEntries: Object.entries(configs[t.name] ?? {}).map(([name, value]) => ({ name, value })),
       })),
-    });
-    await waitForTopicLeaders(admin, names, 60_000);
+      { timeoutMs: 60_000 },
+    );
   });
   return { prefix, topic: (name) => `${prefix}${name}`, cleanup: () => deleteTopics(names) };
 }

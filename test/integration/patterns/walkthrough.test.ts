@@ -21,13 +21,13 @@ import {
 } from './harness';
 
 const shipOrder = kafkaEnvelopeHandler({
-  consumer: 'ship-order',
+  name: 'ship-order',
   schema: OrderOutcomeEventSchema,
   reportBatchItemFailures: true,
-  recordHandler: async (event, deps) => {
+  handle: async (event, rt) => {
     if (event.type !== ORDER_FULFILLED) return; // only fulfilled orders are shipped
-    await publishChained(deps, {
-      topic: deps.topic('shipments'),
+    await publishChained(rt, {
+      topic: rt.topic('shipments'),
       key: event.payload.orderId,
       cause: event,
       step: 'ship-order',

@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { AppError } from '../../../lib/errors';
-import { waitForTopicLeaders } from 'kafkajs-resilience';
+import { createTopics } from 'kafkajs-resilience';
 import { QuoteRequestSchema, priceQuote } from '../../../lib/quotes/quote';
 import { ReplyListenerUnavailableError } from '../../../lib/request-reply/errors';
 import type { Reply } from '../../../lib/request-reply/requester';
@@ -40,13 +40,10 @@ describe('request-reply when the broker is unavailable', () => {
         const replies = uniqueName('rr-restart-replies');
         const admin = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING }).admin();
         await admin.connect();
-        await admin.createTopics({
-          topics: [
-            { topic: requests, numPartitions: 2 },
-            { topic: replies, numPartitions: 2 },
-          ],
-        });
-        await waitForTopicLeaders(admin, [requests, replies]);
+        await createTopics(admin, [
+          { topic: requests, numPartitions: 2 },
+          { topic: replies, numPartitions: 2 },
+        ]);
         await admin.disconnect();
 
         const responder = await startResponder({

@@ -15,7 +15,7 @@ export function projectKafka(brokers: string[] = BROKERS): { kafka: Kafka; logge
   const level = (process.env.RR_TEST_LOG_LEVEL ?? 'silent') as 'silent';
   const config = loadConfig({ KAFKA_BROKERS: brokers.join(','), LOG_LEVEL: level, KAFKA_CLIENT_ID: 'rr-test' });
   const logger = createLogger({ level });
-  return { kafka: createKafka(config, logger), logger };
+  return { kafka: createKafka({ config, logger }), logger };
 }
 
 export interface RunningResponder {
@@ -38,7 +38,7 @@ export async function startResponder<S extends z.Schema>(options: {
   brokers?: string[];
 }): Promise<RunningResponder> {
   const { kafka, logger } = projectKafka(options.brokers);
-  const transport = createRrTransport(kafka, logger);
+  const transport = createRrTransport({ kafka, logger });
   const responder = createResponder({
     name: 'test-responder',
     schema: options.schema,
@@ -85,7 +85,7 @@ export function startRequester(
   brokers?: string[],
 ): { requester: Requester; stop(): Promise<void> } {
   const { kafka, logger } = projectKafka(brokers);
-  const transport = createRrTransport(kafka, logger);
+  const transport = createRrTransport({ kafka, logger });
   const requester = createRequester({
     kafka,
     transport,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { declaredTopics } from '../../../lib/kafka/topics';
-import { createTopics } from '../../../scripts/create-topics';
+import { createServiceTopics } from '../../../scripts/create-topics';
 import { BROKERS, createTopic, deleteTopics, uniqueName } from '../../helpers/kafka';
 import type { OfflineProcess } from '../../helpers/offline';
 import { startProcess, type TestProcess } from '../../helpers/process';
@@ -77,7 +77,7 @@ export async function interopTopics(
 ) {
   const prefix = `${uniqueName(label)}-`;
   const env = { KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', ...settings };
-  await createTopics(env);
+  await createServiceTopics(env);
   for (const [name, partitions] of Object.entries(extra)) await createTopic(`${prefix}${name}`, partitions);
   const ours = declaredTopics({
     topicPrefix: prefix,

@@ -23,7 +23,7 @@ describe('serverless offline on a broker that has just started', () => {
     await ensureJars(); // the jar broker's classpath, resolved once (a Docker-run npm test has none yet)
     broker = await startSecondBroker();
     const logger = createLogger({ level: 'silent' });
-    const admin = createKafka(loadConfig({ KAFKA_BROKERS: broker.address }), logger).admin();
+    const admin = createKafka({ config: loadConfig({ KAFKA_BROKERS: broker.address }), logger }).admin();
     await admin.connect();
     await ensureTopics(admin, TOPICS, logger); // what npm start does before serverless offline
     await admin.disconnect();

@@ -23,7 +23,9 @@ function capturingPublisher() {
 }
 
 const [order1, , order3, order2, order4] = decodeKafkaEvent(ordersBatch as unknown as KafkaEvent);
-const { topics } = createRuntime({ KAFKA_BROKERS: '127.0.0.1:1', KAFKA_TOPIC_PREFIX: 't1-', LOG_LEVEL: 'silent' });
+const { topics } = createRuntime({
+  env: { KAFKA_BROKERS: '127.0.0.1:1', KAFKA_TOPIC_PREFIX: 't1-', LOG_LEVEL: 'silent' },
+});
 
 describe('fulfil-order', () => {
   it('publishes order.fulfilled to order-events, keyed by order id, on the same correlation id', async () => {

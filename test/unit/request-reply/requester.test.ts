@@ -232,7 +232,7 @@ describe('pending replies', () => {
   });
 
   test('remembers only the newest ids: an older one becomes unknown', async () => {
-    const pending = createPendingReplies(2);
+    const pending = createPendingReplies({ memory: 2 });
     for (const id of ['1', '2', '3']) {
       void pending.register(id, 1000, () => new Error('timeout'));
       pending.settle(id, replyFor(id));

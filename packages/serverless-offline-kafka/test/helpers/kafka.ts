@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
-import { waitForTopicLeaders } from 'kafkajs-resilience';
+import { createTopics } from 'kafkajs-resilience';
 
 /** The broker the integration tests use: KAFKA_BROKERS (set by `npm test`), else the local default. */
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -26,18 +26,17 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
 
 export async function createTopic(name: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
   await withAdmin(async (admin) => {
-    await admin.createTopics({
-      topics: [
+    await createTopics(
+      admin,
+      [
         {
           topic: name,
           numPartitions: partitions,
           configEntries: Object.entries(config).map(([n, value]) => ({ name: n, value })),
         },
       ],
-      // kafkajs's own wait gives up on a topic KRaft has not published yet (waitForTopicLeaders says why)
-      waitForLeaders: false,
-    });
-    await waitForTopicLeaders(admin, [name], 60_000);
+      { timeoutMs: 60_000 },
+    );
   });
 }
 

@@ -27,11 +27,11 @@ describe('EventBridge pattern matching', () => {
 
 describe('createRecordFilter (Lambda Kafka filtering on value)', () => {
   it('passes everything without patterns', () => {
-    expect(createRecordFilter([])(b64('anything'))).toBe(true);
+    expect(createRecordFilter({ patterns: [] })(b64('anything'))).toBe(true);
   });
 
   it('matches JSON values against JSON patterns and plain strings against string patterns; any pattern may match', () => {
-    const filter = createRecordFilter([{ value: { type: ['a'] } }, { value: [{ prefix: 'hello' }] }]);
+    const filter = createRecordFilter({ patterns: [{ value: { type: ['a'] } }, { value: [{ prefix: 'hello' }] }] });
     expect(filter(b64('{"type":"a"}'))).toBe(true);
     expect(filter(b64('hello world'))).toBe(true);
     expect(filter(b64('{"type":"b"}'))).toBe(false);
@@ -40,6 +40,6 @@ describe('createRecordFilter (Lambda Kafka filtering on value)', () => {
   });
 
   it('accepts patterns given as JSON strings, as CloudFormation stores them', () => {
-    expect(createRecordFilter(['{"value":{"type":["a"]}}'])(b64('{"type":"a"}'))).toBe(true);
+    expect(createRecordFilter({ patterns: ['{"value":{"type":["a"]}}'] })(b64('{"type":"a"}'))).toBe(true);
   });
 });

@@ -72,7 +72,7 @@ function setup(
       sent.push({ topic, failures });
       history.push(`failures ${failures.map((f) => f.record.offset).join(',')}`);
     },
-    filter: createRecordFilter(settings.filterPatterns),
+    filter: createRecordFilter({ patterns: settings.filterPatterns }),
     backoff: { initialMs: 1, maxMs: 4 },
     onInvocation: (report) => reports.push(report),
     log: (level, message) => logs.push({ level, message }),

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
 
 /**
  * Wait until every partition of the topics has a leader. kafkajs's own `waitForLeaders` gives up as
@@ -29,4 +29,30 @@ export async function waitForTopicLeaders(admin: Admin, names: string[], timeout
     }
     await sleep(wait);
   }
+}
+
+/**
+ * Create topics and wait until every partition has a leader (waitForTopicLeaders), so the next produce
+ * or consumer join finds them. A topic that exists already (another process created it in between) is
+ * not an error.
+ *
+ * @example
+ * await createTopics(admin, [{ topic: 'orders', numPartitions: 6 }]);
+ */
+export async function createTopics(
+  admin: Admin,
+  topics: ITopicConfig[],
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  if (topics.length === 0) return;
+  try {
+    await admin.createTopics({ topics, waitForLeaders: false });
+  } catch (error) {
+    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  }
+  await waitForTopicLeaders(
+    admin,
+    topics.map((t) => t.topic),
+    options.timeoutMs,
+  );
 }
