@@ -1,16 +1,24 @@
 /**
  * npm run broker -- up | down | status | logs [--follow]
  * See broker/broker.ts for how a broker is chosen: reachable at KAFKA_BROKERS, else Docker, else jars.
+ * `up --secure` / `down --secure`: the secured broker of broker/secure.ts (SASL_SSL with SCRAM-SHA-512, TLS).
  */
 import { parseArgs } from 'node:util';
 import { BrokerError, down, logs, status, up } from './broker';
+import { downSecure, upSecure } from './secure';
 
-const USAGE = 'usage: npm run broker -- up | down | status | logs [--follow]';
+const USAGE =
+  'usage: npm run broker -- up | down | status | logs [--follow]   (up --secure, down --secure: the secured broker)';
+const say = (line: string) => process.stderr.write(`[broker] ${line}\n`);
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { follow: { type: 'boolean', short: 'f', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      follow: { type: 'boolean', short: 'f', default: false },
+      secure: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command] = positionals;
   if (values.help || positionals.length !== 1) {
@@ -20,10 +28,10 @@ async function main(): Promise<void> {
   }
   switch (command) {
     case 'up':
-      await up();
+      await (values.secure ? upSecure(say) : up());
       return;
     case 'down':
-      await down();
+      await (values.secure ? downSecure(say) : down());
       return;
     case 'status':
       console.log(await status());

@@ -1,0 +1,363 @@
+/**
+ * A secured Apache Kafka broker that speaks what Amazon MSK speaks: TLS (MSK's port 9094), SASL_SSL with
+ * SCRAM-SHA-512 (9096) and SASL_SSL with OAUTHBEARER (9098, the mechanism of MSK IAM; this broker checks
+ * tokens with Kafka's unsecured-JWT validator, as no local broker can check MSK's SigV4 tokens), plus a
+ * plaintext listener for setting up topics. Its certificate is signed by a CA made with openssl at every
+ * start: no private key is committed anywhere. The SCRAM user is written into the cluster metadata when
+ * the storage is formatted, as MSK's secret association does.
+ *
+ * One implementation for two uses: `npm run broker -- up --secure` runs it for users (in
+ * .cache/broker-secure, on fixed ports, until `npm run broker -- down --secure`), and the tests start
+ * their own (a temporary folder, free ports). Stopped by its pid, never by name.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BrokerError, ensureJars, isReachable, paths, singleNodeProperties } from './broker';
+
+export interface SecurePorts {
+  plaintext: number;
+  tls: number;
+  scram: number;
+  oauth: number;
+  controller: number;
+}
+
+export interface ScramUser {
+  username: string;
+  password: string;
+}
+
+export interface SecureBroker {
+  pid: number;
+  /** PLAINTEXT, for setting up topics */
+  plaintext: string;
+  /** SSL, server certificate signed by `caFile` */
+  tls: string;
+  /** SASL_SSL with SCRAM-SHA-512 */
+  scram: string;
+  /** SASL_SSL with OAUTHBEARER (unsecured JWTs) */
+  oauth: string;
+  /** PEM of the CA that signed the broker's certificate */
+  caFile: string;
+  /** a SCRAM-SHA-512 user that exists on the broker */
+  user: ScramUser;
+  /** client settings for Kafka's own tools over SASL_SSL (`--command-config`, `--consumer.config`, …) */
+  clientProperties: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+/** Fixed ports of `npm run broker -- up --secure`: MSK's for TLS, SCRAM and IAM; the plain broker keeps 9092-9093. */
+export const SECURE_PORTS: SecurePorts = { plaintext: 9095, tls: 9094, scram: 9096, oauth: 9098, controller: 9097 };
+/** The SCRAM user of `npm run broker -- up --secure`: a local broker's, known to anyone who reads this file. */
+export const SECURE_USER: ScramUser = { username: 'local', password: 'local-scram-secret' };
+const CLUSTER_ID = 'kSrvLsSecureBroker0001A';
+const STATE_DIR = join(paths.ROOT, '.cache', 'broker-secure');
+const STATE_FILE = join(STATE_DIR, 'state.json');
+
+function run(command: string, args: string[], cwd: string): void {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (result.error) throw new BrokerError(`cannot run ${command} (${result.error.message}): install it first`);
+  if (result.status !== 0) {
+    throw new BrokerError(`${command} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  }
+}
+
+/** A CA and a certificate for 127.0.0.1 / localhost signed by it; the keystore as PKCS#12, which Java reads as is. */
+function makeCertificates(dir: string, password: string): { caFile: string; keystore: string } {
+  const days = ['-days', '30'];
+  run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      ...days,
+      '-subj',
+      '/CN=kafka-serverless local CA',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    ],
+    dir,
+  );
+  run(
+    'openssl',
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'broker.key', '-out', 'broker.csr'],
+    dir,
+  );
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  run(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      'broker.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      ...days,
+      '-extfile',
+      'san.ext',
+      '-out',
+      'broker.pem',
+    ],
+    dir,
+  );
+  run(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-in',
+      'broker.pem',
+      '-inkey',
+      'broker.key',
+      '-certfile',
+      'ca.pem',
+      '-name',
+      'broker',
+      '-out',
+      'broker.p12',
+      '-passout',
+      `pass:${password}`,
+    ],
+    dir,
+  );
+  // the CA's key is not needed once the broker's certificate is signed
+  rmSync(join(dir, 'ca.key'), { force: true });
+  return { caFile: join(dir, 'ca.pem'), keystore: join(dir, 'broker.p12') };
+}
+
+/** The secured broker's server.properties. */
+export function secureServerProperties(
+  ports: SecurePorts,
+  keystore: string,
+  password: string,
+  dataDir: string,
+): string {
+  const listener = (name: string, port: number) => `${name}://${HOST}:${port}`;
+  const advertised = [
+    listener('INTERNAL', ports.plaintext),
+    listener('TLS', ports.tls),
+    listener('SCRAM', ports.scram),
+    listener('OAUTH', ports.oauth),
+  ];
+  return [
+    '# written by broker/secure.ts',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${HOST}:${ports.controller}`,
+    `listeners=${[...advertised, listener('CONTROLLER', ports.controller)].join(',')}`,
+    `advertised.listeners=${advertised.join(',')}`,
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,TLS:SSL,SCRAM:SASL_SSL,OAUTH:SASL_SSL',
+    'inter.broker.listener.name=INTERNAL',
+    'controller.listener.names=CONTROLLER',
+    'listener.name.scram.sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'listener.name.scram.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER',
+    'listener.name.oauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+    `ssl.keystore.location=${keystore}`,
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.password=${password}`,
+    `ssl.key.password=${password}`,
+    'ssl.client.auth=none',
+    ...singleNodeProperties(dataDir),
+    '',
+  ].join('\n');
+}
+
+/** Client settings for Kafka's own tools: SASL_SSL with SCRAM-SHA-512, trusting the CA's PEM. */
+function clientPropertiesText(user: ScramUser, caFile: string): string {
+  return [
+    'security.protocol=SASL_SSL',
+    'sasl.mechanism=SCRAM-SHA-512',
+    `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${user.username}" password="${user.password}";`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${caFile}`,
+    '',
+  ].join('\n');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Stop the java process `pid` (SIGTERM: Kafka shuts down cleanly), SIGKILL after 30 s. */
+async function stopPid(pid: number): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * Start a secured broker in `dir` (its certificates, properties, data and log), listening on `ports`;
+ * resolves once every listener accepts connections. Storage already formatted in `dir` is kept (topics
+ * and offsets survive a restart); the certificates are new at every start.
+ */
+export async function startSecureBroker(options: {
+  dir: string;
+  ports: SecurePorts;
+  user: ScramUser;
+  /** leave it running after this process exits (`npm run broker -- up --secure`) */
+  detached?: boolean;
+}): Promise<SecureBroker> {
+  const { dir, ports, user } = options;
+  if (!existsSync(join(paths.LIBS_DIR, '.complete'))) await ensureJars();
+  mkdirSync(dir, { recursive: true });
+  const password = 'local-keystore-pass';
+  const { caFile, keystore } = makeCertificates(dir, password);
+  const dataDir = join(dir, 'data');
+  const properties = join(dir, 'server.properties');
+  writeFileSync(properties, secureServerProperties(ports, keystore, password, dataDir));
+  const clientProperties = join(dir, 'client.properties');
+  writeFileSync(clientProperties, clientPropertiesText(user, caFile));
+  const classpath = `${paths.LIBS_DIR}/*`;
+  if (!existsSync(join(dataDir, 'meta.properties'))) {
+    const scram = `SCRAM-SHA-512=[name=${user.username},password=${user.password}]`;
+    run(
+      'java',
+      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', properties, '--add-scram', scram],
+      dir,
+    );
+  }
+  const logFile = join(dir, 'broker.log');
+  const logFd = openSync(logFile, 'a');
+  const log4j = `-Dlog4j2.configurationFile=${join(paths.ROOT, 'broker', 'log4j2.properties')}`;
+  const child = spawn('java', ['-Xms256m', '-Xmx256m', log4j, '-cp', classpath, 'kafka.Kafka', properties], {
+    cwd: dir,
+    detached: options.detached ?? false,
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  if (options.detached) child.unref();
+  const pid = child.pid!;
+  const stop = () => stopPid(pid);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const open = await Promise.all(
+      [ports.plaintext, ports.tls, ports.scram, ports.oauth].map((port) => isReachable(HOST, port, 500)),
+    );
+    if (open.every(Boolean)) break;
+    if (exited || Date.now() > deadline) {
+      await stop();
+      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
+      throw new BrokerError(
+        `the secured broker ${exited ? 'exited during start-up' : 'did not open its listeners within 120 s'}; last lines of ${logFile}:\n${tail}`,
+      );
+    }
+    await sleep(250);
+  }
+  const at = (port: number) => `${HOST}:${port}`;
+  return {
+    pid,
+    plaintext: at(ports.plaintext),
+    tls: at(ports.tls),
+    scram: at(ports.scram),
+    oauth: at(ports.oauth),
+    caFile,
+    user,
+    clientProperties,
+    logFile,
+    stop,
+  };
+}
+
+interface SecureState {
+  pid: number;
+  startedAt: string;
+}
+
+/** True when `pid` is the java broker `up --secure` started (pids get reused). */
+function isOurSecureBroker(pid: number | undefined): boolean {
+  if (!pid || !isAlive(pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('kafka.Kafka') && cmdline.includes(STATE_DIR);
+  } catch {
+    return true; // no /proc (macOS): the pid is alive
+  }
+}
+
+function readSecureState(): SecureState | undefined {
+  try {
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as SecureState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How to reach the broker `up --secure` runs, as printed for the user. */
+export function describeSecureBroker(
+  b: Pick<SecureBroker, 'scram' | 'tls' | 'plaintext' | 'caFile' | 'user' | 'clientProperties'>,
+): string {
+  return [
+    `SASL_SSL (SCRAM-SHA-512) at ${b.scram}, user ${b.user.username}, password ${b.user.password}`,
+    `TLS only at ${b.tls}; plaintext (to set up topics) at ${b.plaintext}`,
+    `the CA that signed its certificate: ${b.caFile} (new at every start)`,
+    `Kafka's own tools: KAFKA_BROKERS=${b.scram} npm run kafka -- topics --list --command-config ${b.clientProperties}`,
+    '  (console-consumer: --consumer.config, console-producer: --producer.config, the same file)',
+  ].join('\n');
+}
+
+/** `npm run broker -- up --secure`: start the secured broker unless the one started earlier still runs. */
+export async function upSecure(say: (line: string) => void): Promise<SecureBroker | undefined> {
+  const state = readSecureState();
+  const description = {
+    scram: `${HOST}:${SECURE_PORTS.scram}`,
+    tls: `${HOST}:${SECURE_PORTS.tls}`,
+    plaintext: `${HOST}:${SECURE_PORTS.plaintext}`,
+    caFile: join(STATE_DIR, 'ca.pem'),
+    user: SECURE_USER,
+    clientProperties: join(STATE_DIR, 'client.properties'),
+  };
+  if (isOurSecureBroker(state?.pid)) {
+    say(`the secured broker is already running (pid ${state!.pid})\n${describeSecureBroker(description)}`);
+    return undefined;
+  }
+  const taken = await Promise.all(Object.values(SECURE_PORTS).map((port) => isReachable(HOST, port, 300)));
+  if (taken.some(Boolean)) {
+    const ports = Object.values(SECURE_PORTS).filter((_, i) => taken[i]);
+    throw new BrokerError(
+      `ports ${ports.join(', ')} on ${HOST} are taken by another process: the secured broker needs ${Object.values(SECURE_PORTS).join(', ')}`,
+    );
+  }
+  const started = Date.now();
+  say(`starting a secured Apache Kafka broker from jars in ${STATE_DIR}`);
+  const broker = await startSecureBroker({ dir: STATE_DIR, ports: SECURE_PORTS, user: SECURE_USER, detached: true });
+  writeFileSync(STATE_FILE, JSON.stringify({ pid: broker.pid, startedAt: new Date().toISOString() }, null, 2));
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid})\n${describeSecureBroker(broker)}`);
+  return broker;
+}
+
+/** `npm run broker -- down --secure`: stop the secured broker `up --secure` started, if it runs. */
+export async function downSecure(say: (line: string) => void): Promise<boolean> {
+  const state = readSecureState();
+  rmSync(STATE_FILE, { force: true });
+  if (!isOurSecureBroker(state?.pid)) {
+    say('nothing to stop: no secured broker was started by npm run broker -- up --secure');
+    return false;
+  }
+  say(`stopping the secured broker (pid ${state!.pid})`);
+  await stopPid(state!.pid);
+  return true;
+}

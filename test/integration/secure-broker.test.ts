@@ -1,0 +1,98 @@
+/**
+ * `npm run broker -- up --secure` as a user runs it: a secured broker on 127.0.0.1:9096 (SASL_SSL,
+ * SCRAM-SHA-512) with a certificate from a CA made at start-up, told in its output with how Kafka's own
+ * tools connect; a client that trusts the CA and knows the password gets in, a wrong password does not;
+ * `npm run kafka` works against it with the printed client settings; `down --secure` stops it.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { createTopics } from 'kafkajs-resilience';
+import { SECURE_PORTS, SECURE_USER } from '../../broker/secure';
+import { uniqueName } from '../helpers/kafka';
+
+const ROOT = resolve(__dirname, '..', '..');
+const exec = promisify(execFile);
+
+/** `npm run --silent <script> -- <args>` as a user types it, with its output (killed after `timeoutMs`). */
+async function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000) {
+  try {
+    const { stdout, stderr } = await exec('npm', ['run', '--silent', script, '--', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      timeout: timeoutMs,
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+const scram = `127.0.0.1:${SECURE_PORTS.scram}`;
+let up: { code: number; output: string };
+let caFile: string;
+
+const client = (password: string): KafkaConfig => ({
+  clientId: 'secure-broker-test',
+  brokers: [scram],
+  ssl: { ca: [readFileSync(caFile, 'utf8')] },
+  sasl: { mechanism: 'scram-sha-512', username: SECURE_USER.username, password },
+  connectionTimeout: 5_000,
+  retry: { retries: 0 },
+  logLevel: logLevel.NOTHING,
+});
+
+beforeAll(async () => {
+  up = await npmRun('broker', ['up', '--secure']);
+  caFile = /the CA that signed its certificate: (\S+)/.exec(up.output)?.[1] ?? '';
+}, 200_000);
+
+afterAll(async () => {
+  await npmRun('broker', ['down', '--secure'], {}, 60_000);
+}, 70_000);
+
+it('starts and says where it listens, who the user is, where the CA is, and how the tools connect', () => {
+  expect(up).toEqual({ code: 0, output: expect.stringContaining(`SASL_SSL (SCRAM-SHA-512) at ${scram}`) });
+  expect(up.output).toContain(`user ${SECURE_USER.username}, password ${SECURE_USER.password}`);
+  expect(up.output).toMatch(/KAFKA_BROKERS=127\.0\.0\.1:9096 npm run kafka -- topics --list --command-config \S+/);
+  expect(existsSync(caFile)).toBe(true);
+  expect(readFileSync(caFile, 'utf8')).toContain('BEGIN CERTIFICATE');
+});
+
+it('lets in a client that trusts the CA and knows the password, and refuses a wrong password', async () => {
+  const topic = uniqueName('secure');
+  const admin = new Kafka(client(SECURE_USER.password)).admin();
+  await admin.connect();
+  try {
+    await createTopics(admin, [{ topic, numPartitions: 1 }]);
+    expect(await admin.listTopics()).toContain(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const intruder = new Kafka(client('not-the-password')).admin();
+  await expect(intruder.connect()).rejects.toThrow(/SASL SCRAM SHA512 authentication failed|Authentication failed/i);
+  await intruder.disconnect();
+
+  // Kafka's own tools, with the client settings the output names
+  const config = /--command-config (\S+)/.exec(up.output)![1]!;
+  const listed = await npmRun(
+    'kafka',
+    ['topics', '--list', '--command-config', config],
+    { KAFKA_BROKERS: scram },
+    90_000,
+  );
+  expect(listed).toEqual({ code: 0, output: expect.stringContaining(topic) });
+}, 120_000);
+
+it('a second up finds it running; down --secure stops it', async () => {
+  const again = await npmRun('broker', ['up', '--secure']);
+  expect(again.output).toContain('already running');
+  const down = await npmRun('broker', ['down', '--secure'], {}, 60_000);
+  expect(down.output).toMatch(/stopping the secured broker \(pid \d+\)/);
+  const admin = new Kafka(client(SECURE_USER.password)).admin();
+  await expect(admin.connect()).rejects.toThrow();
+  await admin.disconnect();
+}, 120_000);
