@@ -4,12 +4,14 @@ import { Kafka, logLevel, type Consumer, type KafkaConfig, type KafkaMessage } f
 // serverless offline's main thread
 import { reportKafkaFailure, type OutageSink } from 'kafkajs-resilience';
 import type { InvocationReport } from './batch-delivery';
+import { authProblem, connectionSettings, describeClusterAuth } from './cluster-auth';
 import { consumerLogCreator, type LogLevel } from './consumer-log';
 import { toLambdaRecord } from './event';
 import { FailureWriter } from './failure-destination';
 import { createRecordFilter } from './filter';
 import { PartitionWorker } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
+import type { SecretReader } from './secrets';
 import { prepareGroup } from './starting-position';
 
 export interface EventSourceDeps {
@@ -24,6 +26,8 @@ export interface EventSourceDeps {
   onInvocation(report: InvocationReport): void;
   /** the consumer joined its group and holds these partitions */
   onAssigned(partitions: number[]): void;
+  /** reads the secrets the event's authentication names (./secrets) */
+  readSecret?: SecretReader;
   /** the kafkajs client (tests give a fake) */
   createKafka?: (config: KafkaConfig) => Kafka;
 }
@@ -39,12 +43,14 @@ export interface EventSourceDeps {
  */
 export class EventSource {
   readonly #deps: EventSourceDeps;
-  readonly #kafka: Kafka;
+  #kafka: Kafka;
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #paused = new Set<number>();
   readonly #filter: (value: string) => boolean;
   #consumer: Consumer | undefined;
-  readonly #failureWriter: FailureWriter;
+  #failureWriter: FailureWriter;
+  /** the last authentication problem told, so a failing retry loop says it once */
+  #authProblemTold: string | undefined;
   #logAppendTime = false;
   #stopping = false;
   /** the consumer joined its group once: from then on a coordinator error is news, not start-up */
@@ -54,9 +60,17 @@ export class EventSource {
     this.#deps = deps;
     const { settings } = deps;
     this.#filter = createRecordFilter({ patterns: settings.filterPatterns });
-    this.#kafka = (deps.createKafka ?? ((config) => new Kafka(config)))({
+    this.#kafka = this.#createKafka({});
+    this.#failureWriter = new FailureWriter(this.#kafka);
+  }
+
+  /** A kafkajs client of this event, with its authentication's `ssl` and `sasl` settings. */
+  #createKafka(security: Pick<KafkaConfig, 'ssl' | 'sasl'>): Kafka {
+    const deps = this.#deps;
+    return (deps.createKafka ?? ((config) => new Kafka(config)))({
       clientId: deps.clientId,
-      brokers: settings.brokers,
+      brokers: deps.settings.brokers,
+      ...security,
       connectionTimeout: 3000,
       retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5000 },
       logLevel: logLevel.WARN,
@@ -67,6 +81,18 @@ export class EventSource {
         log: deps.log,
       }),
     });
+  }
+
+  /**
+   * For an event with authentication: a new client with its secrets read now (a corrected or rotated
+   * secret is used at the next attempt), and a failure writer on it.
+   */
+  async #authenticate(): Promise<void> {
+    const { auth } = this.#deps.settings;
+    if (!auth?.sasl && !auth?.serverRootCaSecretArn) return;
+    const security = await connectionSettings(auth, this.#deps.readSecret ?? missingSecretReader);
+    await this.#failureWriter.close();
+    this.#kafka = this.#createKafka(security);
     this.#failureWriter = new FailureWriter(this.#kafka);
   }
 
@@ -88,7 +114,22 @@ export class EventSource {
       } catch (error) {
         await this.#disconnectConsumer();
         if (this.#stopping) return;
-        const { topic, brokers } = this.#deps.settings;
+        const { topic, brokers, auth } = this.#deps.settings;
+        const problem = authProblem(error);
+        if (problem) {
+          // who the consumer is, not the broker being away: one line until it changes or is fixed
+          if (problem !== this.#authProblemTold) {
+            this.#authProblemTold = problem;
+            this.#deps.log(
+              'error',
+              `${this.#name}: cannot authenticate to Kafka at ${brokers.join(',')} over ${describeClusterAuth(auth)}: ` +
+                `${problem}. Nothing is consumed or committed; retrying quietly (HTTP functions keep serving).`,
+            );
+          }
+          await sleep(wait);
+          wait = Math.min(wait * 2, this.#deps.options.retryBackoff.maxMs);
+          continue;
+        }
         // kafkajs words a missing topic as "This server does not host this topic-partition"
         const missingTopic = (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
         const reason = missingTopic
@@ -108,6 +149,7 @@ export class EventSource {
 
   async #connectAndRun(): Promise<void> {
     const { settings, options } = this.#deps;
+    await this.#authenticate();
     const admin = this.#kafka.admin({ retry: { retries: 2 } });
     await admin.connect();
     try {
@@ -131,6 +173,10 @@ export class EventSource {
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.#joined = true;
+      if (this.#authProblemTold) {
+        this.#authProblemTold = undefined;
+        this.#deps.log('notice', `${this.#name}: authenticated over ${describeClusterAuth(settings.auth)}, consuming`);
+      }
       this.#deps.outage?.success(this.#name);
       // kafkajs fetches again from the committed offsets after a join: start every partition afresh
       for (const worker of this.#workers.values()) worker.reset();
@@ -234,3 +280,6 @@ export class EventSource {
     await this.#failureWriter.close();
   }
 }
+
+/** The reader of an event source given none: every secret is missing. */
+const missingSecretReader: SecretReader = (arn) => Promise.reject(new Error(`no secret reader for ${arn}`));

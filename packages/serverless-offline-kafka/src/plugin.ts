@@ -1,6 +1,7 @@
 import type { LogLevel } from './consumer-log';
 import { EventSource } from './event-source';
 import { forgetLoadedHandlers } from './handler-reload';
+import { createSecretReader } from './secrets';
 import { LambdaInvoker } from './invoker';
 import { applyTimeoutRecovery, applyWorkerPortFix, loadOfflineModules, quietHandlerErrors } from './serverless-offline';
 import { OutageTracker } from 'kafkajs-resilience';
@@ -186,6 +187,17 @@ export default class ServerlessOfflineKafka {
     for (const s of all.filter((x) => !x.enabled)) {
       this.#write('notice', `${s.functionKey} <- ${s.topic}: enabled: false, not consuming`);
     }
+    for (const s of enabled.filter((x) => x.auth?.ignored.length)) {
+      this.#write(
+        'warning',
+        `${s.functionKey} <- ${s.topic}: ${s.auth!.ignored.join(', ')} is not applied locally (not yet)`,
+      );
+    }
+    const readSecret = createSecretReader({
+      files: options.secrets,
+      serviceDir: this.#serverless.serviceDir,
+      region: ctx.region,
+    });
     const assignments = new AssignmentReport(enabled, (message) => this.#write('notice', message));
     for (const settings of enabled) {
       const source = new EventSource({
@@ -196,6 +208,7 @@ export default class ServerlessOfflineKafka {
         invoke: (functionKey, event) => invoker.invoke(functionKey, event),
         log: (level, message) => this.#write(level, message),
         outage: this.#outage,
+        readSecret,
         onInvocation: (report) => this.#write(report.outcome === 'ok' ? 'notice' : 'warning', formatInvocation(report)),
         onAssigned: (partitions) => assignments.assigned(settings, partitions),
       });

@@ -1,4 +1,5 @@
 import type { InvocationReport } from './batch-delivery';
+import { describeClusterAuth } from './cluster-auth';
 import type { EventSourceSettings } from './settings';
 
 /** One invocation in one line: `fulfil-order orders-3 offsets 40..49 (10 records) attempt 1 12 ms ok`. */
@@ -36,6 +37,6 @@ export class AssignmentReport {
 
   #describe(s: EventSourceSettings): string {
     const partitions = this.#assignments.get(s)!;
-    return `${s.functionKey} <- ${s.topic} [${partitions.join(',') || 'none'}] group ${s.groupId}`;
+    return `${s.functionKey} <- ${s.topic} [${partitions.join(',') || 'none'}] group ${s.groupId} over ${describeClusterAuth(s.auth)}`;
   }
 }

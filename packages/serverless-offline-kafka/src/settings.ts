@@ -1,3 +1,4 @@
+import { readClusterAuth, type ClusterAuth } from './cluster-auth';
 import { OfflineKafkaConfigError } from './errors';
 
 /** The `startingPosition` values AWS accepts for Kafka event source mappings. */
@@ -46,6 +47,8 @@ export interface EventSourceSettings {
   reportBatchItemFailures: boolean;
   /** the on-failure destination as written (`kafka://topic`, or an SQS/SNS/S3 ARN) */
   onFailureDestination?: string;
+  /** how the consumer authenticates (undefined: plaintext) */
+  auth?: ClusterAuth;
 }
 
 /** Local-only options, from `custom.serverless-offline-kafka`. None of them reaches AWS. */
@@ -61,6 +64,8 @@ export interface PluginOptions {
    * (false); unset: as serverless-offline's own `useInProcess` says for HTTP functions.
    */
   useInProcess?: boolean;
+  /** secret ARN → a JSON file holding that secret, instead of asking Secrets Manager */
+  secrets: Record<string, string>;
 }
 
 export interface ServiceContext {
@@ -155,6 +160,7 @@ export function readEventSettings(
     bisectBatchOnFunctionError: raw.bisectBatchOnFunctionError === true,
     reportBatchItemFailures: raw.functionResponseType === 'ReportBatchItemFailures',
     onFailureDestination: asString(raw.onFailureDestination),
+    auth: readClusterAuth(where, kind, raw),
   };
 }
 
@@ -174,8 +180,19 @@ export function readPluginOptions(raw: unknown): PluginOptions {
   if (o.useInProcess !== undefined && typeof o.useInProcess !== 'boolean') {
     throw new OfflineKafkaConfigError('custom.serverless-offline-kafka.useInProcess: must be true or false');
   }
+  const secrets = o.secrets ?? {};
+  if (
+    typeof secrets !== 'object' ||
+    Array.isArray(secrets) ||
+    !Object.values(secrets).every((file) => typeof file === 'string' && file.length > 0)
+  ) {
+    throw new OfflineKafkaConfigError(
+      'custom.serverless-offline-kafka.secrets: must map each secret ARN to the path of a JSON file',
+    );
+  }
   return {
     brokers: parseBrokers(o.brokers),
+    secrets: secrets as Record<string, string>,
     retryBackoff: { initialMs, maxMs },
     sessionTimeoutMs,
     ...(o.useInProcess === undefined ? {} : { useInProcess: o.useInProcess }),

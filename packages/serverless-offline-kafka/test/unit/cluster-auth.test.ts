@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authProblem, connectionSettings, describeClusterAuth, readClusterAuth } from '../../src/cluster-auth';
+import { createSecretReader } from '../../src/secrets';
+
+const SCRAM = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:scram-AbCdEf';
+const CA = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ca-AbCdEf';
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+describe('readClusterAuth', () => {
+  it("reads a kafka event's accessConfigurations as osls writes them (lists of ARNs) and an msk event's saslScram512", () => {
+    expect(
+      readClusterAuth('f', 'kafka', {
+        accessConfigurations: { saslScram512Auth: [SCRAM], serverRootCaCertificate: [CA], vpcSubnet: ['subnet-1'] },
+      }),
+    ).toEqual({ sasl: { mechanism: 'scram-sha-512', secretArn: SCRAM }, serverRootCaSecretArn: CA, ignored: [] });
+    expect(readClusterAuth('f', 'kafka', { accessConfigurations: { saslPlainAuth: SCRAM } })?.sasl?.mechanism).toBe(
+      'plain',
+    );
+    expect(readClusterAuth('f', 'msk', { saslScram512: SCRAM })?.sasl).toEqual({
+      mechanism: 'scram-sha-512',
+      secretArn: SCRAM,
+    });
+    expect(readClusterAuth('f', 'kafka', {})).toBeUndefined();
+    expect(readClusterAuth('f', 'kafka', { accessConfigurations: { vpcSubnet: ['subnet-1'] } })).toBeUndefined();
+  });
+
+  it('refuses two SASL mechanisms and reports what it does not apply locally', () => {
+    expect(() =>
+      readClusterAuth('function "f", kafka event', 'kafka', {
+        accessConfigurations: { saslScram256Auth: [SCRAM], saslScram512Auth: [SCRAM] },
+      }),
+    ).toThrow('function "f", kafka event: accessConfigurations has saslScram256Auth and saslScram512Auth: choose one');
+    expect(
+      readClusterAuth('f', 'kafka', { accessConfigurations: { clientCertificateTlsAuth: [SCRAM] } })?.ignored,
+    ).toEqual(['clientCertificateTlsAuth']);
+  });
+
+  it('names the security protocol as the ready line shows it', () => {
+    expect(describeClusterAuth(undefined)).toBe('PLAINTEXT');
+    expect(describeClusterAuth({ serverRootCaSecretArn: CA, ignored: [] })).toBe('SSL');
+    expect(describeClusterAuth({ sasl: { mechanism: 'scram-sha-512', secretArn: SCRAM }, ignored: [] })).toBe(
+      'SASL_SSL (SCRAM-SHA-512)',
+    );
+  });
+});
+
+describe('connectionSettings and the secrets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const files = { [SCRAM]: 'scram.json', [CA]: join(dir, 'ca.json') };
+  const readSecret = createSecretReader({ files, serviceDir: dir, region: 'eu-west-1' });
+  const auth = {
+    sasl: { mechanism: 'scram-sha-512' as const, secretArn: SCRAM },
+    serverRootCaSecretArn: CA,
+    ignored: [],
+  };
+
+  it('reads the mapped files at every call: SASL over TLS trusting the CA, a corrected file used next time', async () => {
+    writeFileSync(join(dir, 'scram.json'), JSON.stringify({ username: 'u', password: 'old' }));
+    writeFileSync(join(dir, 'ca.json'), JSON.stringify({ certificate: PEM }));
+    expect(await connectionSettings(auth, readSecret)).toEqual({
+      ssl: { ca: [PEM] },
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'old' },
+    });
+    writeFileSync(join(dir, 'scram.json'), JSON.stringify({ username: 'u', password: 'new' }));
+    expect((await connectionSettings(auth, readSecret)).sasl).toMatchObject({ password: 'new' });
+    expect(await connectionSettings({ sasl: auth.sasl, ignored: [] }, readSecret)).toMatchObject({ ssl: true });
+  });
+
+  it('says which secret and which field is wrong, as an authentication problem', async () => {
+    writeFileSync(join(dir, 'scram.json'), JSON.stringify({ user: 'u' }));
+    const missingFields = await connectionSettings(auth, readSecret).catch((e: unknown) => e);
+    expect(authProblem(missingFields)).toBe(`the secret ${SCRAM} (SCRAM-SHA-512) needs "username" and "password"`);
+    rmSync(join(dir, 'scram.json'));
+    const missingFile = await connectionSettings(auth, readSecret).catch((e: unknown) => e);
+    expect(authProblem(missingFile)).toMatch(
+      new RegExp(
+        `the secret ${SCRAM} \\(SCRAM-SHA-512\\) cannot be read: .*secrets maps it to .*scram.json, which cannot be read \\(ENOENT\\)`,
+      ),
+    );
+    writeFileSync(join(dir, 'ca.json'), JSON.stringify({ certificate: 'not a PEM' }));
+    expect(authProblem(await connectionSettings(auth, readSecret).catch((e: unknown) => e))).toContain(
+      'has no "certificate" field',
+    );
+  });
+});
+
+describe('authProblem', () => {
+  it("tells refused credentials and an untrusted certificate, through kafkajs's wrapping; not an unreachable broker", () => {
+    const refused = Object.assign(new Error('SASL SCRAM SHA512 authentication failed'), {
+      name: 'KafkaJSSASLAuthenticationError',
+    });
+    expect(authProblem(refused)).toMatch(/^the broker refused the credentials/);
+    const untrusted = Object.assign(new Error('Connection error'), {
+      name: 'KafkaJSConnectionError',
+      cause: Object.assign(new Error('self-signed certificate in certificate chain'), {
+        code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      }),
+    });
+    expect(authProblem(untrusted)).toMatch(
+      /^the broker's TLS certificate is not trusted \(SELF_SIGNED_CERT_IN_CHAIN\)/,
+    );
+    expect(authProblem(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBeUndefined();
+  });
+});
