@@ -122,11 +122,13 @@ async function main(): Promise<number> {
   mkdirSync(resolve(ROOT, '.cache'), { recursive: true });
   const failed: string[] = [];
   const env = { ...process.env };
-  // set up while the static checks run: the broker, and the CloudFormation linter the deploy tests run
-  // (Python, from PyPI, into .cache/; once)
+  // set up while the static checks run: the broker, the CloudFormation linter the deploy tests run and
+  // moto, the Secrets Manager the secured event source's tests read (Python, from PyPI, into .cache/; once)
   const brokerUp = timed('broker', () => up());
   brokerUp.catch(() => undefined);
   const cfnLint = run(['cfn-lint install', 'bash', [resolve(ROOT, 'scripts', 'install-cfn-lint.sh')]], env);
+  // after cfn-lint, not beside it: two pip installs at once would take both cores from the checks
+  const moto = cfnLint.then(() => run(['moto install', 'bash', [resolve(ROOT, 'scripts', 'install-moto.sh')]], env));
   let broker: Awaited<typeof brokerUp> | undefined;
   let stopping = false;
   const stopBroker = async () => {
@@ -159,6 +161,7 @@ async function main(): Promise<number> {
     };
     await Promise.all([nextCheck(), nextCheck()]);
     if (!(await cfnLint)) failed.push('cfn-lint install');
+    if (!(await moto)) failed.push('moto install');
     broker = await brokerUp;
     env.KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? broker.address;
     const runs = jestRuns(jestArgs);

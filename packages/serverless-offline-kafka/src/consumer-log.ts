@@ -16,6 +16,10 @@ const KAFKA_LOG_LEVELS: Record<number, LogLevel> = {
 // the answer's message only, then retries it itself; a lasting failure still reaches the start loop.
 const STILL_STARTING =
   /group coordinator is not available|coordinator is loading|not the correct coordinator|no leader for this topic-partition|not the leader for that topic-partition/;
+// kafkajs 2.2.4 logs a refused SASL authentication at ERROR on every attempt ("SASL SCRAM SHA512
+// authentication failed: …", "Response SaslAuthenticate(…)"): the event source tells it once itself,
+// with what to fix (./cluster-auth, authProblem)
+const AUTHENTICATION_REFUSED = /authentication failed|SaslAuthenticate/i;
 /** one "waiting" line per process, however many event sources wait */
 let waitingReported = false;
 
@@ -41,6 +45,7 @@ export function consumerLogCreator(context: ConsumerLogContext): logCreator {
     ({ namespace, level, log }) => {
       const { message, error } = log as { message: string; error?: string };
       if (context.stopping() || kafkajsLogKind({ namespace, message }) !== 'other') return;
+      if (AUTHENTICATION_REFUSED.test(message) || (error && AUTHENTICATION_REFUSED.test(error))) return;
       if (!context.joined() && error && STILL_STARTING.test(error)) {
         if (waitingReported) return;
         waitingReported = true;

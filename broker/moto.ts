@@ -1,0 +1,54 @@
+/**
+ * moto in server mode: AWS APIs (here Secrets Manager) emulated by one local process, installed into
+ * .cache/moto by scripts/install-moto.sh (pinned). It listens on 127.0.0.1 only and is stopped by its
+ * pid. The AWS SDK reaches it through `AWS_ENDPOINT_URL_SECRETS_MANAGER` (see `motoEnv`).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BrokerError, isReachable, paths } from './broker';
+
+const MOTO_SERVER = join(paths.ROOT, '.cache', 'moto', 'bin', 'moto_server');
+
+export interface Moto {
+  pid: number;
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** The environment an AWS SDK client needs to talk to moto instead of AWS (moto accepts any credentials). */
+export function motoEnv(moto: Pick<Moto, 'endpoint'>, region = 'eu-west-1'): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'moto',
+    AWS_SECRET_ACCESS_KEY: 'moto',
+  };
+}
+
+/** Start moto_server on 127.0.0.1:`port`; resolves once it accepts connections. */
+export async function startMoto(port: number): Promise<Moto> {
+  if (!existsSync(MOTO_SERVER)) throw new BrokerError('moto is not installed: run scripts/install-moto.sh');
+  const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  let exited = false;
+  const exit = new Promise<void>((done) => child.once('exit', () => ((exited = true), done())));
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exit;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 30_000;
+  while (!(await isReachable('127.0.0.1', port, 300))) {
+    if (exited || Date.now() > deadline) {
+      await stop();
+      throw new BrokerError(`moto did not start on 127.0.0.1:${port}:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { pid: child.pid!, endpoint: `http://127.0.0.1:${port}`, stop };
+}
