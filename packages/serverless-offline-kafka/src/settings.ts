@@ -160,7 +160,8 @@ export function readEventSettings(
     bisectBatchOnFunctionError: raw.bisectBatchOnFunctionError === true,
     reportBatchItemFailures: raw.functionResponseType === 'ReportBatchItemFailures',
     onFailureDestination: asString(raw.onFailureDestination),
-    auth: readClusterAuth(where, kind, raw),
+    // the `brokers` option points every event at one local (plaintext) broker: the events' own auth is for theirs
+    auth: options.brokers ? undefined : readClusterAuth(where, kind, raw),
   };
 }
 

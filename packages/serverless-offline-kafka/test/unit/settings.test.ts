@@ -26,12 +26,16 @@ describe('settings', () => {
     );
   });
 
-  it('the plugin option brokers overrides a kafka event bootstrapServers', () => {
-    const s = readEventSettings(ctx, readPluginOptions({ brokers: 'h:1,h:2' }), { key: 'w' }, 'kafka', {
+  it("the plugin option brokers overrides a kafka event's bootstrapServers, and its authentication with them", () => {
+    const event = {
       topic: 't',
-      bootstrapServers: ['far:9092'],
-    });
-    expect(s.brokers).toEqual(['h:1', 'h:2']);
+      bootstrapServers: ['far:9096'],
+      accessConfigurations: { saslScram512Auth: ['arn:aws:secretsmanager:eu-west-1:1:secret:s-AbCdEf'] },
+    };
+    const local = readEventSettings(ctx, readPluginOptions({ brokers: 'h:1,h:2' }), { key: 'w' }, 'kafka', event);
+    expect(local).toMatchObject({ brokers: ['h:1', 'h:2'], auth: undefined });
+    const far = readEventSettings(ctx, readPluginOptions({}), { key: 'w' }, 'kafka', event);
+    expect(far).toMatchObject({ brokers: ['far:9096'], auth: { sasl: { mechanism: 'scram-sha-512' } } });
   });
 });
 
