@@ -4,21 +4,17 @@
  * GetBootstrapBrokers and the credentials from Secrets Manager (both AWS APIs answered by the real SDK
  * with its HTTP layer stubbed).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Kafka, logLevel, type Kafka as KafkaClient } from 'kafkajs';
 import { loadConfig } from '../../../lib/config';
 import { BrokerUnavailableError } from '../../../lib/errors';
 import { createKafka } from '../../../lib/kafka/client';
 import { clearBrokerCache } from '../../../lib/kafka/msk';
 import { createPublisher } from '../../../lib/kafka/producer';
-import { createTopics } from 'kafkajs-resilience';
 import { createLogger } from '../../../lib/logger';
 import { uniqueName, waitFor } from '../../helpers/kafka';
 import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';
-import { startSecureBroker, type SecureBroker } from '../../../broker/secure';
-import { freePort } from '../../helpers/offline';
+import type { SecureBroker } from '../../../broker/secure';
+import { createTopicsAt, startPrivateSecureBroker } from '../../helpers/secure-broker';
 
 const logger = createLogger({ level: 'silent' });
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/demo/6e1b4c2a-1f0e-4b8a-9c3d-2f5e7a9b1c0d-2';
@@ -27,33 +23,14 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonM
 let broker: SecureBroker;
 let topic: string;
 
-let dir: string;
-
 beforeAll(async () => {
-  // a private broker of this test's own, in a temporary folder on free ports: the shared one is never touched
-  dir = mkdtempSync(join(tmpdir(), 'kafka-auth-test-'));
-  const [plaintext, tls, scram, oauth, controller] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  broker = await startSecureBroker({
-    dir,
-    ports: { plaintext, tls, scram, oauth, controller },
-    user: { username: 'alice', password: 'alice-scram-secret' },
-  });
+  broker = await startPrivateSecureBroker({ username: 'alice', password: 'alice-scram-secret' });
   topic = uniqueName('auth');
-  const admin = new Kafka({ clientId: 'auth-setup', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await createTopics(admin, [{ topic, numPartitions: 1 }]);
-  await admin.disconnect();
+  await createTopicsAt(broker.plaintext, [{ topic, numPartitions: 1 }]);
 }, 180_000);
 
 afterAll(async () => {
   await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 /** Publish one message through the project's publisher and read it back with a consumer of the same client. */

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Kafka, logLevel } from 'kafkajs';
-import { createTopics } from 'kafkajs-resilience';
 import { startMoto, motoEnv, type Moto } from '../../../broker/moto';
-import { startSecureBroker, type SecureBroker } from '../../../broker/secure';
+import type { SecureBroker } from '../../../broker/secure';
+import { createTopicsAt, startPrivateSecureBroker } from '../../helpers/secure-broker';
 import { uniqueName, waitFor } from '../../helpers/kafka';
 import { freePort, startOffline, type OfflineProcess } from '../../helpers/offline';
 
@@ -45,13 +45,8 @@ const delivered = (): string[] => {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'es-auth-'));
-  const ports = { plaintext: 0, tls: 0, scram: 0, oauth: 0, controller: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
-  broker = await startSecureBroker({ dir: join(dir, 'broker'), ports, user });
-  const admin = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await createTopics(admin, [{ topic, numPartitions: 1 }]);
-  await admin.disconnect();
+  broker = await startPrivateSecureBroker(user);
+  await createTopicsAt(broker.plaintext, [{ topic, numPartitions: 1 }]);
 }, 180_000);
 
 afterAll(async () => {
@@ -165,10 +160,7 @@ it('reads the secrets from Secrets Manager (moto) and picks up a rotated passwor
       }),
     );
     const ca = await client.send(new CreateSecretCommand({ Name: 'local-ca', SecretString: caSecret(broker.caFile) }));
-    const admin = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await createTopics(admin, [{ topic: smTopic, numPartitions: 1 }]);
-    await admin.disconnect();
+    await createTopicsAt(broker.plaintext, [{ topic: smTopic, numPartitions: 1 }]);
     sm = await startOffline({
       cwd: FIXTURE,
       config: 'secrets-manager.yml',
