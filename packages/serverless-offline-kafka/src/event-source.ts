@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Consumer, type KafkaConfig, type KafkaMessage } from 'kafkajs';
+import type { Consumer, Kafka, KafkaConfig, KafkaMessage } from 'kafkajs';
 // importing kafkajs-resilience also stops each consumer's connections from spinning a 1 ms timer in
 // serverless offline's main thread
 import { reportKafkaFailure, type OutageSink } from 'kafkajs-resilience';
 import type { InvocationReport } from './batch-delivery';
-import { authProblem, connectionSettings, describeClusterAuth } from './cluster-auth';
-import { consumerLogCreator, type LogLevel } from './consumer-log';
+import { authProblem, describeClusterAuth } from './cluster-auth';
+import type { LogLevel } from './consumer-log';
+import { EventSourceClient } from './event-source-client';
 import { toLambdaRecord } from './event';
-import { FailureWriter } from './failure-destination';
 import { createRecordFilter } from './filter';
 import { PartitionWorker } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
@@ -43,12 +43,11 @@ export interface EventSourceDeps {
  */
 export class EventSource {
   readonly #deps: EventSourceDeps;
-  #kafka: Kafka;
+  readonly #client: EventSourceClient;
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #paused = new Set<number>();
   readonly #filter: (value: string) => boolean;
   #consumer: Consumer | undefined;
-  #failureWriter: FailureWriter;
   /** the last authentication problem told, so a failing retry loop says it once */
   #authProblemTold: string | undefined;
   #logAppendTime = false;
@@ -60,40 +59,15 @@ export class EventSource {
     this.#deps = deps;
     const { settings } = deps;
     this.#filter = createRecordFilter({ patterns: settings.filterPatterns });
-    this.#kafka = this.#createKafka({});
-    this.#failureWriter = new FailureWriter(this.#kafka);
-  }
-
-  /** A kafkajs client of this event, with its authentication's `ssl` and `sasl` settings. */
-  #createKafka(security: Pick<KafkaConfig, 'ssl' | 'sasl'>): Kafka {
-    const deps = this.#deps;
-    return (deps.createKafka ?? ((config) => new Kafka(config)))({
-      clientId: deps.clientId,
-      brokers: deps.settings.brokers,
-      ...security,
-      connectionTimeout: 3000,
-      retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5000 },
-      logLevel: logLevel.WARN,
-      logCreator: consumerLogCreator({
+    this.#client = new EventSourceClient({
+      ...deps,
+      logContext: {
         name: this.#name,
         stopping: () => this.#stopping,
         joined: () => this.#joined,
         log: deps.log,
-      }),
+      },
     });
-  }
-
-  /**
-   * For an event with authentication: a new client with its secrets read now (a corrected or rotated
-   * secret is used at the next attempt), and a failure writer on it.
-   */
-  async #authenticate(): Promise<void> {
-    const { auth } = this.#deps.settings;
-    if (!auth?.sasl && !auth?.serverRootCaSecretArn) return;
-    const security = await connectionSettings(auth, this.#deps.readSecret ?? missingSecretReader);
-    await this.#failureWriter.close();
-    this.#kafka = this.#createKafka(security);
-    this.#failureWriter = new FailureWriter(this.#kafka);
   }
 
   get #name(): string {
@@ -149,15 +123,15 @@ export class EventSource {
 
   async #connectAndRun(): Promise<void> {
     const { settings, options } = this.#deps;
-    await this.#authenticate();
-    const admin = this.#kafka.admin({ retry: { retries: 2 } });
+    await this.#client.authenticate();
+    const admin = this.#client.kafka.admin({ retry: { retries: 2 } });
     await admin.connect();
     try {
       this.#logAppendTime = (await prepareGroup(admin, settings)).logAppendTime;
     } finally {
       await admin.disconnect();
     }
-    const consumer = this.#kafka.consumer({
+    const consumer = this.#client.kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
@@ -236,7 +210,7 @@ export class EventSource {
         filter: this.#filter,
         invoke: (event) => this.#deps.invoke(settings.functionKey, event),
         commit: (nextOffset, epoch) => this.#commit(partition, nextOffset, epoch),
-        sendFailures: (topic, failures) => this.#failureWriter.send(topic, failures),
+        sendFailures: (topic, failures) => this.#client.failureWriter.send(topic, failures),
         onInvocation: (report) => this.#deps.onInvocation(report),
         log: (level, message) => this.#deps.log(level, `${settings.functionKey}: ${message}`),
         onBufferLow: () => {
@@ -277,9 +251,6 @@ export class EventSource {
     // the grace timer does not keep the process alive once everything else is done
     await Promise.race([workers, sleep(graceMs, undefined, { ref: false })]);
     await this.#disconnectConsumer();
-    await this.#failureWriter.close();
+    await this.#client.close();
   }
 }
-
-/** The reader of an event source given none: every secret is missing. */
-const missingSecretReader: SecretReader = (arn) => Promise.reject(new Error(`no secret reader for ${arn}`));
