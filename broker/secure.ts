@@ -282,6 +282,9 @@ export async function startSecureBroker(options: {
   };
 }
 
+/** The CA of the broker `up --secure` runs (new at every start). */
+export const secureCaFile = (): string => join(STATE_DIR, 'ca.pem');
+
 interface SecureState {
   pid: number;
   startedAt: string;
@@ -326,7 +329,7 @@ export async function upSecure(say: (line: string) => void): Promise<SecureBroke
     scram: `${HOST}:${SECURE_PORTS.scram}`,
     tls: `${HOST}:${SECURE_PORTS.tls}`,
     plaintext: `${HOST}:${SECURE_PORTS.plaintext}`,
-    caFile: join(STATE_DIR, 'ca.pem'),
+    caFile: secureCaFile(),
     user: SECURE_USER,
     clientProperties: join(STATE_DIR, 'client.properties'),
   };

@@ -99,7 +99,9 @@ export default class MskDeployPlugin {
     this.#params = params;
 
     const environment = { ...service.provider.environment };
-    delete environment.KAFKA_BROKERS; // discovered from the cluster at cold start
+    // discovered from the cluster at cold start, and the local authentication settings (`npm start -- --secure`)
+    for (const local of ['KAFKA_BROKERS', 'KAFKA_SSL', 'KAFKA_SSL_CA_FILE', 'KAFKA_SASL_SECRET_ARN'])
+      delete environment[local];
     Object.assign(environment, { MSK_CLUSTER_ARN: params.mskClusterArn, KAFKA_AUTH: params.auth });
     if (params.saslScramSecretArn) environment.KAFKA_SASL_SECRET_ARN = params.saslScramSecretArn;
     service.provider.environment = environment;

@@ -1,7 +1,8 @@
 /**
  * npm start — broker up (reuse, Docker or jars), topics created, then `serverless offline` on
  * http://localhost:3000. Ctrl-C stops serverless offline, and the broker too if this command started it
- * (pass `-- --keep-broker` to leave it running for the next start).
+ * (pass `-- --keep-broker` to leave it running for the next start). `-- --secure` runs it all against the
+ * secured broker with a Secrets Manager emulator instead (./secure-mode).
  *
  * On a terminal the functions' JSON log lines are shown through pino-pretty, one readable line each;
  * the functions still write JSON, as on AWS (`-- --json` shows it as is).
@@ -16,6 +17,7 @@ import { BrokerError, down, up } from '../broker/broker';
 import { loadConfig } from '../lib/config';
 import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
 import { createServiceTopics } from './create-topics';
+import { startSecureMode } from './secure-mode';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -41,13 +43,25 @@ export function tryThis(env: NodeJS.ProcessEnv): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { 'keep-broker': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      'keep-broker': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      // the secured broker (SASL_SSL, SCRAM-SHA-512) and Secrets Manager (moto) instead of the plain broker
+      secure: { type: 'boolean', default: false },
+    },
   });
-  const broker = await up();
-  const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker.address };
+  const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
+  const secure = values.secure
+    ? await startSecureMode(process.env, say, { keepBroker: values['keep-broker'] })
+    : undefined;
+  const broker = secure ? undefined : await up();
+  const env: NodeJS.ProcessEnv = secure?.env ?? {
+    ...process.env,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker!.address,
+  };
   let code = 1;
   try {
-    await createServiceTopics(env);
+    if (!secure) await createServiceTopics(env);
     process.stderr.write(`\n[start] ${tryThis(env)}\n`);
     const pretty = Boolean(process.stdout.isTTY) && !values.json;
     const offline = spawn(
@@ -74,7 +88,8 @@ async function main(): Promise<number> {
     code = await new Promise<number>((r) => offline.on('exit', (c, signal) => r(c ?? (signal ? 0 : 1))));
     process.off('SIGINT', onSignal);
   } finally {
-    if (broker.started && !values['keep-broker']) await down();
+    await secure?.stop();
+    if (broker?.started && !values['keep-broker']) await down();
   }
   return code;
 }

@@ -2,7 +2,8 @@
  * `npm run broker -- up --secure` as a user runs it: a secured broker on 127.0.0.1:9096 (SASL_SSL,
  * SCRAM-SHA-512) with a certificate from a CA made at start-up, told in its output with how Kafka's own
  * tools connect; a client that trusts the CA and knows the password gets in, a wrong password does not;
- * `npm run kafka` works against it with the printed client settings; `down --secure` stops it.
+ * `npm run kafka` works against it with the printed client settings; `npm start -- --secure` runs the
+ * whole service on it (secrets in moto); `down --secure` stops it.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,9 +13,12 @@ import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { createTopics } from 'kafkajs-resilience';
 import { SECURE_PORTS, SECURE_USER } from '../../broker/secure';
 import { uniqueName } from '../helpers/kafka';
+import { freePort } from '../helpers/offline';
+import { startProcess } from '../helpers/process';
 
 const ROOT = resolve(__dirname, '..', '..');
 const exec = promisify(execFile);
+const TSX = resolve(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** `npm run --silent <script> -- <args>` as a user types it, with its output (killed after `timeoutMs`). */
 async function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000) {
@@ -86,6 +90,60 @@ it('lets in a client that trusts the CA and knows the password, and refuses a wr
   );
   expect(listed).toEqual({ code: 0, output: expect.stringContaining(topic) });
 }, 120_000);
+
+it('npm start -- --secure runs the service on it: the consumers over SASL_SSL, both examples answer', async () => {
+  const prefix = `${uniqueName('ss')}-`;
+  const [http, lambda, websocket] = [await freePort(), await freePort(), await freePort()];
+  const start = startProcess(
+    'npm start -- --secure',
+    process.execPath,
+    [TSX, 'scripts/start.ts', '--secure', '--json'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        KAFKA_TOPIC_PREFIX: prefix,
+        HTTP_PORT: String(http),
+        LAMBDA_PORT: String(lambda),
+        WEBSOCKET_PORT: String(websocket),
+        LOG_LEVEL: 'warn',
+      },
+    },
+  );
+  try {
+    // the secured broker `up` started above is reused, and left running
+    await start.waitForOutput(/already running/, 60_000);
+    const ready = await start.waitForOutput(/kafka: ready: 5 consumer\(s\).*/, 180_000);
+    expect(ready[0].match(/over SASL_SSL \(SCRAM-SHA-512\)/g)).toHaveLength(5);
+    const post = (path: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${http}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const quote = await post('/quotes', { productId: 'book-42', quantity: 120 });
+    expect(quote.status).toBe(200);
+    expect(await quote.json()).toMatchObject({ productId: 'book-42', quantity: 120, totalCents: expect.any(Number) });
+    const order = await post('/orders', {
+      customerId: 'c-1',
+      items: [{ sku: 'book-1', quantity: 2, unitPriceCents: 1250 }],
+    });
+    expect(order.status).toBe(202);
+    // fulfilled: fulfil-order published order.fulfilled, which the fan-out listeners received
+    await start.waitForOutput(
+      /kafka: fulfil-order \S+-orders-\d+ offset \d+ \(1 records\) attempt 1 \d+ ms ok/,
+      60_000,
+    );
+    await start.waitForOutput(
+      /kafka: audit-log \S+-order-events-\d+ offset \d+ \(1 records\) attempt 1 \d+ ms ok/,
+      60_000,
+    );
+  } finally {
+    // start.ts hands SIGTERM to serverless offline, then stops moto
+    await start.stop(30_000, 'SIGTERM');
+  }
+  expect(start.output()).toMatch(/Secrets Manager \(moto, pid \d+\)/);
+}, 300_000);
 
 it('a second up finds it running; down --secure stops it', async () => {
   const again = await npmRun('broker', ['up', '--secure']);
