@@ -3,8 +3,22 @@
  * private CA, and SCRAM-SHA-512 over TLS, including the AWS path where the brokers come from
  * GetBootstrapBrokers and the credentials from Secrets Manager (both AWS APIs answered by the real SDK
  * with its HTTP layer stubbed).
+
+ *
+ * And the local event source on the same broker, as Lambda connects to a secured cluster: a `kafka` event
+ * whose accessConfigurations name a SCRAM-SHA-512 secret and a server root CA secret, read from files
+ * (the plugin option `secrets`) or from Secrets Manager (moto). A CA that did not sign the broker's
+ * certificate and a wrong password are each told in one line, nothing is consumed or committed meanwhile
+ * and HTTP functions keep answering; once the secrets are corrected (or rotated), the consumer gets in by
+ * itself and the records arrive, in order, and are committed.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Kafka, logLevel, type Kafka as KafkaClient } from 'kafkajs';
+import { startMoto, motoEnv, type Moto } from '../../../broker/moto';
 import { loadConfig } from '../../../lib/config';
 import { BrokerUnavailableError } from '../../../lib/errors';
 import { createKafka } from '../../../lib/kafka/client';
@@ -12,6 +26,7 @@ import { clearBrokerCache } from '../../../lib/kafka/msk';
 import { createPublisher } from '../../../lib/kafka/producer';
 import { createLogger } from '../../../lib/logger';
 import { uniqueName, waitFor } from '../../helpers/kafka';
+import { freePort, startOffline, type OfflineProcess } from '../../helpers/offline';
 import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';
 import type { SecureBroker } from '../../../broker/secure';
 import { createTopicsAt, startPrivateSecureBroker } from '../../helpers/secure-broker';
@@ -20,11 +35,12 @@ const logger = createLogger({ level: 'silent' });
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/demo/6e1b4c2a-1f0e-4b8a-9c3d-2f5e7a9b1c0d-2';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_demo-AbCdEf';
 
+const user = { username: 'alice', password: 'alice-scram-secret' };
 let broker: SecureBroker;
 let topic: string;
 
 beforeAll(async () => {
-  broker = await startPrivateSecureBroker({ username: 'alice', password: 'alice-scram-secret' });
+  broker = await startPrivateSecureBroker(user);
   topic = uniqueName('auth');
   await createTopicsAt(broker.plaintext, [{ topic, numPartitions: 1 }]);
 }, 180_000);
@@ -230,4 +246,180 @@ describe('client factory with KAFKA_AUTH=iam (OAUTHBEARER over TLS, MSK port 909
     expect(error).toBeInstanceOf(BrokerUnavailableError);
     expect(await plaintextOffsets()).toEqual(before);
   });
+});
+
+const FIXTURE = resolve(__dirname, '..', '..', 'fixtures', 'secured-event-source');
+let dir: string;
+let offline: OfflineProcess | undefined;
+const esTopic = uniqueName('secured');
+const files = () => ({
+  scram: join(dir, 'scram.json'),
+  ca: join(dir, 'ca.json'),
+  report: join(dir, 'report.jsonl'),
+});
+const caSecret = (pemFile: string) => JSON.stringify({ certificate: readFileSync(pemFile, 'utf8') });
+const delivered = (): string[] => {
+  try {
+    return readFileSync(files().report, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => (JSON.parse(line) as { values: string[] }).values);
+  } catch {
+    return [];
+  }
+};
+
+describe('the local event source on this cluster (a kafka event with accessConfigurations)', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'es-auth-'));
+    await createTopicsAt(broker.plaintext, [{ topic: esTopic, numPartitions: 1 }]);
+  });
+
+  afterAll(async () => {
+    await offline?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('tells a CA it does not trust, then a wrong password, once each; consumes once the secrets are right', async () => {
+    // a CA that did not sign the broker's certificate, and a wrong password
+    const otherCa = join(dir, 'other-ca.pem');
+    const made = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1'].concat([
+        '-subj',
+        '/CN=another CA',
+        '-keyout',
+        join(dir, 'other-ca.key'),
+        '-out',
+        otherCa,
+      ]),
+    );
+    expect(made.status).toBe(0);
+    writeFileSync(files().ca, caSecret(otherCa));
+    writeFileSync(files().scram, JSON.stringify({ username: user.username, password: 'not-the-password' }));
+    offline = await startOffline({
+      cwd: FIXTURE,
+      config: 'secured.yml',
+      env: {
+        TOPIC: esTopic,
+        SECURE_BROKERS: broker.scram,
+        SCRAM_SECRET_FILE: files().scram,
+        CA_SECRET_FILE: files().ca,
+        REPORT_FILE: files().report,
+      },
+      timeoutMs: 120_000,
+    });
+    const producer = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: esTopic, messages: ['a', 'b', 'c'].map((value) => ({ value })) });
+    await producer.disconnect();
+
+    const untrusted =
+      /secured <- \S+: cannot authenticate to Kafka at \S+ over SASL_SSL \(SCRAM-SHA-512\): the broker's TLS certificate is not trusted/g;
+    await offline.waitForOutput(untrusted, 60_000);
+    // retried quietly: several attempts (200 ms to 1 s apart), still one line
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(offline.output().match(untrusted)).toHaveLength(1);
+    expect(await (await fetch(`${offline.url}/ping`)).text()).toBe('pong');
+
+    writeFileSync(files().ca, caSecret(broker.caFile));
+    const refused =
+      /secured <- \S+: cannot authenticate to Kafka at \S+ over SASL_SSL \(SCRAM-SHA-512\): the broker refused the credentials/g;
+    await offline.waitForOutput(refused, 60_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(offline.output().match(refused)).toHaveLength(1);
+    // kafkajs's own line for every refused attempt is not shown: the one line above says it
+    expect(offline.output()).not.toMatch(/kafkajs: .*authentication failed/i);
+    expect(delivered()).toEqual([]);
+    const admin = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    // the group's committed offset; a fresh broker's coordinator may still be loading: asked again
+    const committed = async () => {
+      let offset = '';
+      await waitFor(
+        async () => {
+          const [answer] = await admin
+            .fetchOffsets({ groupId: `es-secured-local-secured-${esTopic}`, topics: [esTopic] })
+            .catch(() => [undefined]);
+          offset = answer?.partitions[0]?.offset ?? '';
+          return offset !== '';
+        },
+        { timeoutMs: 30_000, what: 'the group coordinator' },
+      );
+      return offset;
+    };
+    try {
+      expect(await committed()).toBe('-1');
+
+      writeFileSync(files().scram, JSON.stringify(user));
+      await offline.waitForOutput(/secured <- \S+: authenticated over SASL_SSL \(SCRAM-SHA-512\), consuming/, 60_000);
+      await offline.waitForOutput(
+        /kafka: ready: 1 consumer\(s\) hold their partitions: secured <- \S+ \[0\] group \S+ over SASL_SSL \(SCRAM-SHA-512\)/,
+        30_000,
+      );
+      await waitFor(() => delivered().length === 3, { timeoutMs: 30_000, what: 'the three records' });
+      expect(delivered()).toEqual(['a', 'b', 'c']);
+      await waitFor(async () => (await committed()) === '3', { timeoutMs: 30_000, what: 'offset 3 to be committed' });
+    } finally {
+      await admin.disconnect();
+    }
+  }, 240_000);
+
+  it('reads the secrets from Secrets Manager (moto) and picks up a rotated password by itself', async () => {
+    let moto: Moto | undefined;
+    let sm: OfflineProcess | undefined;
+    const smTopic = uniqueName('secured-sm');
+    const report = join(dir, 'report-sm.jsonl');
+    try {
+      moto = await startMoto(await freePort());
+      const env = motoEnv(moto);
+      const client = new SecretsManagerClient({
+        region: env.AWS_REGION,
+        endpoint: moto.endpoint,
+        credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' },
+      });
+      const scram = await client.send(
+        new CreateSecretCommand({
+          Name: 'AmazonMSK_local',
+          SecretString: JSON.stringify({ ...user, password: 'stale' }),
+        }),
+      );
+      const ca = await client.send(
+        new CreateSecretCommand({ Name: 'local-ca', SecretString: caSecret(broker.caFile) }),
+      );
+      await createTopicsAt(broker.plaintext, [{ topic: smTopic, numPartitions: 1 }]);
+      sm = await startOffline({
+        cwd: FIXTURE,
+        config: 'secrets-manager.yml',
+        env: {
+          ...env,
+          TOPIC: smTopic,
+          SECURE_BROKERS: broker.scram,
+          SCRAM_SECRET_ARN: scram.ARN!,
+          CA_SECRET_ARN: ca.ARN!,
+          REPORT_FILE: report,
+        },
+      });
+      await sm.waitForOutput(
+        /secured <- \S+: cannot authenticate to Kafka at \S+ over SASL_SSL \(SCRAM-SHA-512\): the broker refused the credentials/,
+        60_000,
+      );
+      await client.send(new PutSecretValueCommand({ SecretId: scram.ARN!, SecretString: JSON.stringify(user) }));
+      await sm.waitForOutput(
+        /kafka: ready: 1 consumer\(s\) hold their partitions: secured <- \S+ \[0\] group \S+ over SASL_SSL \(SCRAM-SHA-512\)/,
+        60_000,
+      );
+      const producer = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      await producer.send({ topic: smTopic, messages: [{ value: 'rotated' }] });
+      await producer.disconnect();
+      await waitFor(() => existsSync(report) && readFileSync(report, 'utf8').includes('"rotated"'), {
+        timeoutMs: 30_000,
+        what: 'the record to be delivered',
+      });
+    } finally {
+      await sm?.stop();
+      await moto?.stop();
+    }
+  }, 180_000);
 });
