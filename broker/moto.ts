@@ -3,7 +3,7 @@
  * .cache/moto by scripts/install-moto.sh (pinned). It listens on 127.0.0.1 only and is stopped by its
  * pid. The AWS SDK reaches it through `AWS_ENDPOINT_URL_SECRETS_MANAGER` (see `motoEnv`).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError, isReachable, paths } from './broker';
@@ -25,6 +25,14 @@ export function motoEnv(moto: Pick<Moto, 'endpoint'>, region = 'eu-west-1'): Rec
     AWS_ACCESS_KEY_ID: 'moto',
     AWS_SECRET_ACCESS_KEY: 'moto',
   };
+}
+
+/** Install the pinned moto into .cache/moto unless it is there (scripts/install-moto.sh; Python 3 with venv). */
+export function ensureMoto(say: (line: string) => void): void {
+  if (existsSync(MOTO_SERVER)) return;
+  say('installing moto (Secrets Manager emulator) from PyPI into .cache/moto (first run only)');
+  const install = spawnSync('bash', [join(paths.ROOT, 'scripts', 'install-moto.sh')], { encoding: 'utf8' });
+  if (install.status !== 0) throw new BrokerError(`installing moto failed:\n${install.stdout}${install.stderr}`);
 }
 
 /** Start moto_server on 127.0.0.1:`port`; resolves once it accepts connections. */

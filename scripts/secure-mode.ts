@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:net';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { motoEnv, startMoto, type Moto } from '../broker/moto';
+import { ensureMoto, motoEnv, startMoto, type Moto } from '../broker/moto';
 import { downSecure, SECURE_PORTS, SECURE_USER, secureCaFile, upSecure } from '../broker/secure';
 import { createServiceTopics } from './create-topics';
 
@@ -43,6 +43,7 @@ export async function startSecureMode(
   };
   let moto: Moto;
   try {
+    ensureMoto(say);
     moto = await startMoto(await freePort());
   } catch (error) {
     await stopBroker();
