@@ -89,12 +89,15 @@ function clearState(): void {
   rmSync(STATE_FILE, { force: true });
 }
 
-/** True when pid is alive AND is the java process this project started (pids get reused). */
-function isOurJavaBroker(pid: number | undefined): boolean {
+/**
+ * True when pid is alive AND is a java Kafka broker this project started with its files in `dir` (pids
+ * get reused): the jar broker (`dir` = .cache/broker), the secured one (broker/secure.ts).
+ */
+export function isOurJavaBroker(pid: number | undefined, dir: string = STATE_DIR): boolean {
   if (!pid) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('kafka.Kafka') && cmdline.includes(STATE_DIR);
+    return cmdline.includes('kafka.Kafka') && cmdline.includes(dir);
   } catch {
     // no /proc (macOS): fall back to "the pid exists"
     try {
@@ -106,6 +109,18 @@ function isOurJavaBroker(pid: number | undefined): boolean {
   }
 }
 
+/** Stop the java broker `pid` of `dir` cleanly (Kafka shuts down on SIGTERM); SIGKILL after 30 s. */
+export async function stopJavaBroker(pid: number, dir: string, say: Say = defaultSay): Promise<void> {
+  if (!isOurJavaBroker(pid, dir)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  while (isOurJavaBroker(pid, dir) && Date.now() < deadline) await sleep(200);
+  if (isOurJavaBroker(pid, dir)) {
+    say('the broker did not stop within 30 s; killing it');
+    process.kill(pid, 'SIGKILL');
+  }
+}
+
 function commandWorks(command: string, args: string[], timeoutMs = 10_000): boolean {
   const result = spawnSync(command, args, { stdio: 'ignore', timeout: timeoutMs });
   return result.status === 0;
@@ -113,7 +128,13 @@ function commandWorks(command: string, args: string[], timeoutMs = 10_000): bool
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitReachable(host: string, port: number, timeoutMs: number, stillAlive: () => boolean): Promise<void> {
+/** Wait until `host:port` accepts connections; fails at once when `stillAlive` says the process is gone. */
+export async function waitReachable(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  stillAlive: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await isReachable(host, port, 500)) return;
@@ -194,13 +215,7 @@ export async function down(env: NodeJS.ProcessEnv = process.env, say: Say = defa
     spawnSync('docker', ['compose', 'down'], { cwd: ROOT, stdio: 'inherit', env });
   } else if (isOurJavaBroker(state.pid)) {
     say(`stopping the jar broker (pid ${state.pid})`);
-    process.kill(state.pid!, 'SIGTERM'); // Kafka shuts down cleanly on SIGTERM
-    const deadline = Date.now() + 30_000;
-    while (isOurJavaBroker(state.pid) && Date.now() < deadline) await sleep(200);
-    if (isOurJavaBroker(state.pid)) {
-      say('the broker did not stop within 30 s; killing it');
-      process.kill(state.pid!, 'SIGKILL');
-    }
+    await stopJavaBroker(state.pid!, STATE_DIR, say);
   } else {
     say(`the broker recorded as pid ${state.pid} is no longer running`);
   }
@@ -360,31 +375,63 @@ async function startJarBroker(host: string, port: number, say: Say): Promise<num
   }
 
   say(`starting Apache Kafka ${KAFKA_VERSION} from jars on ${host}:${port} (log: ${LOG_FILE})`);
-  const logFd = openSync(LOG_FILE, 'a');
+  return startKafkaProcess({
+    properties: propertiesFile,
+    logFile: LOG_FILE,
+    cwd: ROOT,
+    heap: '512m',
+    detached: true,
+    listeners: [port],
+    host,
+    timeoutMs: 90_000,
+  });
+}
+
+/**
+ * Run `kafka.Kafka` on a server.properties file with the jars of broker/pom.xml, its output appended to
+ * `logFile`; resolves with its pid once every listener port accepts connections. One that exits or
+ * does not listen in time is stopped, and the error carries the log's last lines.
+ */
+export async function startKafkaProcess(options: {
+  properties: string;
+  logFile: string;
+  cwd: string;
+  heap: string;
+  /** keep running after this process exits */
+  detached: boolean;
+  host: string;
+  listeners: number[];
+  timeoutMs: number;
+}): Promise<number> {
+  const { host, logFile } = options;
+  const logFd = openSync(logFile, 'a');
   const child = spawn(
     'java',
     [
-      '-Xms512m',
-      '-Xmx512m',
+      `-Xms${options.heap}`,
+      `-Xmx${options.heap}`,
       '-XX:+UseG1GC',
       `-Dlog4j2.configurationFile=${join(ROOT, 'broker', 'log4j2.properties')}`,
       '-cp',
-      classpath,
+      `${LIBS_DIR}/*`,
       'kafka.Kafka',
-      propertiesFile,
+      options.properties,
     ],
-    { cwd: ROOT, detached: true, stdio: ['ignore', logFd, logFd] },
+    { cwd: options.cwd, detached: options.detached, stdio: ['ignore', logFd, logFd] },
   );
   closeSync(logFd);
   let exited = false;
   child.once('exit', () => (exited = true));
-  child.unref();
+  if (options.detached) child.unref();
+  const deadline = Date.now() + options.timeoutMs;
   try {
-    await waitReachable(host, port, 90_000, () => !exited);
+    for (const port of options.listeners) {
+      await waitReachable(host, port, Math.max(deadline - Date.now(), 1), () => !exited);
+    }
   } catch (error) {
     if (!exited) process.kill(child.pid!, 'SIGKILL');
-    const tail = readFileSync(LOG_FILE, 'utf8').split('\n').slice(-25).join('\n');
-    throw new BrokerError(`${(error as Error).message}. Last lines of ${LOG_FILE}:\n${tail}`);
+    const tail = readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
+    throw new BrokerError(`${(error as Error).message}. Last lines of ${logFile}:\n${tail}`);
   }
   return child.pid!;
 }

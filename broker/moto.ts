@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError, isReachable, paths } from './broker';
+import { BrokerError, paths, waitReachable } from './broker';
 
 const MOTO_SERVER = join(paths.ROOT, '.cache', 'moto', 'bin', 'moto_server');
 
@@ -50,13 +50,11 @@ export async function startMoto(port: number): Promise<Moto> {
     await exit;
     clearTimeout(timer);
   };
-  const deadline = Date.now() + 30_000;
-  while (!(await isReachable('127.0.0.1', port, 300))) {
-    if (exited || Date.now() > deadline) {
-      await stop();
-      throw new BrokerError(`moto did not start on 127.0.0.1:${port}:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitReachable('127.0.0.1', port, 30_000, () => !exited);
+  } catch (error) {
+    await stop();
+    throw new BrokerError(`moto did not start on 127.0.0.1:${port} (${(error as Error).message}):\n${log}`);
   }
   return { pid: child.pid!, endpoint: `http://127.0.0.1:${port}`, stop };
 }

@@ -10,10 +10,19 @@
  * .cache/broker-secure, on fixed ports, until `npm run broker -- down --secure`), and the tests start
  * their own (a temporary folder, free ports). Stopped by its pid, never by name.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError, ensureJars, isReachable, paths, singleNodeProperties } from './broker';
+import {
+  BrokerError,
+  ensureJars,
+  isOurJavaBroker,
+  isReachable,
+  paths,
+  singleNodeProperties,
+  startKafkaProcess,
+  stopJavaBroker,
+} from './broker';
 
 export interface SecurePorts {
   plaintext: number;
@@ -187,26 +196,6 @@ function clientPropertiesText(user: ScramUser, caFile: string): string {
   ].join('\n');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Stop the java process `pid` (SIGTERM: Kafka shuts down cleanly), SIGKILL after 30 s. */
-async function stopPid(pid: number): Promise<void> {
-  if (!isAlive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 30_000;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-}
-
 /**
  * Start a secured broker in `dir` (its certificates, properties, data and log), listening on `ports`;
  * resolves once every listener accepts connections. Storage already formatted in `dir` is kept (topics
@@ -239,34 +228,17 @@ export async function startSecureBroker(options: {
     );
   }
   const logFile = join(dir, 'broker.log');
-  const logFd = openSync(logFile, 'a');
-  const log4j = `-Dlog4j2.configurationFile=${join(paths.ROOT, 'broker', 'log4j2.properties')}`;
-  const child = spawn('java', ['-Xms256m', '-Xmx256m', log4j, '-cp', classpath, 'kafka.Kafka', properties], {
+  const pid = await startKafkaProcess({
+    properties,
+    logFile,
     cwd: dir,
+    heap: '256m',
     detached: options.detached ?? false,
-    stdio: ['ignore', logFd, logFd],
+    host: HOST,
+    listeners: [ports.plaintext, ports.tls, ports.scram, ports.oauth],
+    timeoutMs: 120_000,
   });
-  closeSync(logFd);
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  if (options.detached) child.unref();
-  const pid = child.pid!;
-  const stop = () => stopPid(pid);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const open = await Promise.all(
-      [ports.plaintext, ports.tls, ports.scram, ports.oauth].map((port) => isReachable(HOST, port, 500)),
-    );
-    if (open.every(Boolean)) break;
-    if (exited || Date.now() > deadline) {
-      await stop();
-      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
-      throw new BrokerError(
-        `the secured broker ${exited ? 'exited during start-up' : 'did not open its listeners within 120 s'}; last lines of ${logFile}:\n${tail}`,
-      );
-    }
-    await sleep(250);
-  }
+  const stop = () => stopJavaBroker(pid, dir);
   const at = (port: number) => `${HOST}:${port}`;
   return {
     pid,
@@ -288,17 +260,6 @@ export const secureCaFile = (): string => join(STATE_DIR, 'ca.pem');
 interface SecureState {
   pid: number;
   startedAt: string;
-}
-
-/** True when `pid` is the java broker `up --secure` started (pids get reused). */
-function isOurSecureBroker(pid: number | undefined): boolean {
-  if (!pid || !isAlive(pid)) return false;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('kafka.Kafka') && cmdline.includes(STATE_DIR);
-  } catch {
-    return true; // no /proc (macOS): the pid is alive
-  }
 }
 
 function readSecureState(): SecureState | undefined {
@@ -333,7 +294,7 @@ export async function upSecure(say: (line: string) => void): Promise<SecureBroke
     user: SECURE_USER,
     clientProperties: join(STATE_DIR, 'client.properties'),
   };
-  if (isOurSecureBroker(state?.pid)) {
+  if (isOurJavaBroker(state?.pid, STATE_DIR)) {
     say(`the secured broker is already running (pid ${state!.pid})\n${describeSecureBroker(description)}`);
     return undefined;
   }
@@ -356,11 +317,11 @@ export async function upSecure(say: (line: string) => void): Promise<SecureBroke
 export async function downSecure(say: (line: string) => void): Promise<boolean> {
   const state = readSecureState();
   rmSync(STATE_FILE, { force: true });
-  if (!isOurSecureBroker(state?.pid)) {
+  if (!isOurJavaBroker(state?.pid, STATE_DIR)) {
     say('nothing to stop: no secured broker was started by npm run broker -- up --secure');
     return false;
   }
   say(`stopping the secured broker (pid ${state!.pid})`);
-  await stopPid(state!.pid);
+  await stopJavaBroker(state!.pid, STATE_DIR, say);
   return true;
 }

@@ -88,37 +88,40 @@ export class EventSource {
       } catch (error) {
         await this.#disconnectConsumer();
         if (this.#stopping) return;
-        const { topic, brokers, auth } = this.#deps.settings;
-        const problem = authProblem(error);
-        if (problem) {
-          // who the consumer is, not the broker being away: one line until it changes or is fixed
-          if (problem !== this.#authProblemTold) {
-            this.#authProblemTold = problem;
-            this.#deps.log(
-              'error',
-              `${this.#name}: cannot authenticate to Kafka at ${brokers.join(',')} over ${describeClusterAuth(auth)}: ` +
-                `${problem}. Nothing is consumed or committed; retrying quietly (HTTP functions keep serving).`,
-            );
-          }
-          await sleep(wait);
-          wait = Math.min(wait * 2, this.#deps.options.retryBackoff.maxMs);
-          continue;
-        }
-        // kafkajs words a missing topic as "This server does not host this topic-partition"
-        const missingTopic = (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
-        const reason = missingTopic
-          ? `the topic ${topic} does not exist (this plugin never creates topics: create it first)`
-          : (error as Error).message;
-        if (!reportKafkaFailure(this.#deps.outage, this.#name, error, brokers.join(',')))
-          this.#deps.log(
-            'error',
-            `${this.#name}: cannot consume from Kafka at ${brokers.join(',')}: ${reason}. ` +
-              `Retrying in ${Math.round(wait / 1000)} s (HTTP functions keep serving).`,
-          );
+        this.#tellFailedAttempt(error, wait);
         await sleep(wait);
         wait = Math.min(wait * 2, this.#deps.options.retryBackoff.maxMs);
       }
     }
+  }
+
+  /** Say why an attempt to consume failed: once per authentication problem, through the outage tracker
+   * for an unreachable broker, else one line per attempt. */
+  #tellFailedAttempt(error: unknown, wait: number): void {
+    const { topic, brokers, auth } = this.#deps.settings;
+    const problem = authProblem(error);
+    if (problem) {
+      // who the consumer is, not the broker being away: one line until it changes or is fixed
+      if (problem === this.#authProblemTold) return;
+      this.#authProblemTold = problem;
+      this.#deps.log(
+        'error',
+        `${this.#name}: cannot authenticate to Kafka at ${brokers.join(',')} over ${describeClusterAuth(auth)}: ` +
+          `${problem}. Nothing is consumed or committed; retrying quietly (HTTP functions keep serving).`,
+      );
+      return;
+    }
+    if (reportKafkaFailure(this.#deps.outage, this.#name, error, brokers.join(','))) return;
+    // kafkajs words a missing topic as "This server does not host this topic-partition"
+    const missingTopic = (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+    const reason = missingTopic
+      ? `the topic ${topic} does not exist (this plugin never creates topics: create it first)`
+      : (error as Error).message;
+    this.#deps.log(
+      'error',
+      `${this.#name}: cannot consume from Kafka at ${brokers.join(',')}: ${reason}. ` +
+        `Retrying in ${Math.round(wait / 1000)} s (HTTP functions keep serving).`,
+    );
   }
 
   async #connectAndRun(): Promise<void> {

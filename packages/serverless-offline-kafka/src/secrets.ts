@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import type { SecretsManagerClient as Client } from '@aws-sdk/client-secrets-manager';
 
 export type SecretReader = (arn: string) => Promise<Record<string, unknown>>;
 
@@ -31,7 +32,9 @@ export function createSecretReader(options: {
   serviceDir: string;
   region: string;
 }): SecretReader {
-  const clients = new Map<string, Promise<{ send(command: unknown): Promise<{ SecretString?: string }> }>>();
+  // loaded on first use only: a service whose secrets are all in files never loads the AWS SDK
+  let sdk: Promise<typeof import('@aws-sdk/client-secrets-manager')> | undefined;
+  const clients = new Map<string, Client>();
   return async (arn) => {
     const file = options.files[arn];
     if (file !== undefined) {
@@ -44,15 +47,10 @@ export function createSecretReader(options: {
       return parseSecret(text, path);
     }
     const region = regionOf(arn, options.region);
+    const { SecretsManagerClient, GetSecretValueCommand } = await (sdk ??= import('@aws-sdk/client-secrets-manager'));
     let client = clients.get(region);
-    if (!client) {
-      client = import('@aws-sdk/client-secrets-manager').then(
-        ({ SecretsManagerClient }) => new SecretsManagerClient({ region }),
-      );
-      clients.set(region, client);
-    }
-    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const answer = await (await client).send(new GetSecretValueCommand({ SecretId: arn })).catch((error: Error) => {
+    if (!client) clients.set(region, (client = new SecretsManagerClient({ region })));
+    const answer = await client.send(new GetSecretValueCommand({ SecretId: arn })).catch((error: Error) => {
       throw new Error(
         `Secrets Manager (${region}) answered: ${error.message}; map the ARN to a JSON file in custom.serverless-offline-kafka.secrets to run without AWS`,
       );
