@@ -49,11 +49,12 @@ const KAFKA_TO_PINO = {
 } as const;
 
 /**
- * Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). A consumer's crash
- * notices go to `debug`: the consumer's CRASH event carries the error, and its listener tells it. With an
- * outage sink, kafkajs's lines about an unreachable broker (one per connection attempt, per client) go to
- * the sink, which tells the outage once, and to `debug`; so do its other errors and warnings while the
- * outage lasts: retries of the same failure, which reaches the caller as an error of its own.
+ * Bridges kafkajs's own log lines into the project's logger (kafkajs `logCreator`). Lines that the caller
+ * also gets as an error go to `debug`, so a failure is told once, where it ends, not once per attempt:
+ * a consumer's crash notices (its CRASH event carries the error), a refused authentication, and every
+ * failed attempt of an operation kafkajs retries (kafkajsLogKind). With an outage sink, kafkajs's lines
+ * about an unreachable broker (one per connection attempt, per client) go to the sink, which tells the
+ * outage once, and to `debug`; so do its other errors and warnings while the outage lasts.
  */
 export function kafkaLogCreator(logger: Logger, outage?: OutageSink): logCreator {
   return () =>
@@ -63,8 +64,8 @@ export function kafkaLogCreator(logger: Logger, outage?: OutageSink): logCreator
         KAFKA_TO_PINO[level as keyof typeof KAFKA_TO_PINO] ?? 'info';
       if (method === 'silent') return;
       if (method === 'error' || method === 'warn') {
-        const kind = kafkajsLogKind({ namespace, message });
-        if (kind === 'crash') method = 'debug';
+        const kind = kafkajsLogKind({ namespace, message, retryCount: extra.retryCount });
+        if (kind === 'crash' || kind === 'refused' || kind === 'attempt') method = 'debug';
         else if (outage && kind === 'unreachable') {
           outage.failure(`kafkajs ${namespace}`, message, typeof extra.broker === 'string' ? extra.broker : undefined);
           method = 'debug';

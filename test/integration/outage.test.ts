@@ -122,7 +122,15 @@ withJars('a broker outage under load', () => {
         `other warn/error lines: ${notTold.length}; plugin outage lines: ${pluginLoud.length}; total lines ${lines.length}`,
     );
     const told = lines.filter((l) => /"event":"kafka\.|Kafka (still )?unreachable|Kafka reachable again/.test(l));
-    console.info(`what the outage looked like (first lines):\n${told.slice(0, 8).join('\n')}`);
+    console.info(
+      `what the outage looked like (first lines):\n${told.slice(0, 8).join('\n')}` +
+        (notTold.length
+          ? `\nwarn/error lines not told by the outage (first 5):\n${notTold
+              .slice(0, 5)
+              .map((l) => JSON.stringify(l))
+              .join('\n')}`
+          : ''),
+    );
     // per function: its instances' "unreachable" lines and a summary or two each, nothing per attempt
     for (const [fn, count] of perFunction) expect({ fn, count: count <= 30 }).toEqual({ fn, count: true });
     expect(notTold.map((l) => `${l!.fn}: ${l!.msg} (${l!.err?.message ?? ''}) ${JSON.stringify(l)}`)).toEqual([]);

@@ -7,4 +7,11 @@ import './idle-timer-fix';
 export { applyKafkajsIdleTimerFix } from './idle-timer-fix';
 export { createTopics, waitForTopicLeaders } from './topics';
 export { OutageTracker, reportKafkaFailure, type OutageOptions, type OutageReport, type OutageSink } from './outage';
-export { isBrokerUnreachable, kafkajsLogKind, type KafkajsLogEntry } from './unreachable';
+export {
+  brokerRefusal,
+  type BrokerRefusal,
+  isBrokerUnreachable,
+  kafkajsLogKind,
+  type KafkajsLogEntry,
+  type KafkajsLogKind,
+} from './unreachable';

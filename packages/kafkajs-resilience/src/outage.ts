@@ -1,4 +1,4 @@
-import { isBrokerUnreachable } from './unreachable';
+import { brokerRefusal, isBrokerUnreachable, type BrokerRefusal } from './unreachable';
 
 /**
  * Telling a broker outage once, not once per attempt. Every Kafka client of a process reports to one
@@ -8,6 +8,10 @@ import { isBrokerUnreachable } from './unreachable';
  * - at the first failure: one `warn` naming the broker, what is affected and why;
  * - while it lasts: a `warn` summary at most every `summaryEveryMs` (default 10 s), when something happens;
  * - at the first success after it: one `info` saying how long Kafka was away and what was refused.
+ *
+ * A broker that refuses the client (wrong credentials, an untrusted certificate: brokerRefusal) is told
+ * the same way, in its own words and with what to fix: for the client it is an outage too, which ends
+ * when the settings are right.
  *
  * It has no timer of its own: a summary is due only when there is news (a failure or a refusal).
  * Used by a deployed function's clients and by the local event source alike, so a log group and a
@@ -38,11 +42,19 @@ interface Outage {
   refused: number;
   affected: Set<string>;
   broker: string | undefined;
+  /** why, as the first failure said: the broker is away, or it refused the client */
+  refusal: BrokerRefusal['kind'] | undefined;
 }
 
+/** What to fix when the broker refuses the client, by brokerRefusal's kinds. */
+const REFUSAL_FIX = {
+  credentials: 'check the SASL username and password (or the secret holding them)',
+  certificate: "trust the CA that signed the broker's certificate",
+} as const;
+
 /**
- * Tell a client's failure where it belongs: an unreachable broker (isBrokerUnreachable) to the outage
- * sink, which tells it once per outage; anything else back to the caller, to log on a line of its own.
+ * Tell a client's failure where it belongs: an unreachable or refusing broker (isBrokerUnreachable,
+ * brokerRefusal) to the outage sink, which tells it once per outage; anything else back to the caller, to log on a line of its own.
  * True when the sink took it.
  *
  * @example
@@ -54,7 +66,7 @@ export function reportKafkaFailure(
   error: unknown,
   broker?: string,
 ): boolean {
-  if (!outage || !isBrokerUnreachable(error)) return false;
+  if (!outage || (!isBrokerUnreachable(error) && !brokerRefusal(error))) return false;
   outage.failure(what, error, broker);
   return true;
 }
@@ -85,14 +97,36 @@ export class OutageTracker implements OutageSink {
     const now = this.#now();
     const outage = this.#outage;
     if (!outage) {
-      this.#outage = { since: now, lastSummary: now, failures: 1, refused: 0, affected: new Set([what]), broker };
+      const refusal = brokerRefusal(error);
+      this.#outage = {
+        since: now,
+        lastSummary: now,
+        failures: 1,
+        refused: 0,
+        affected: new Set([what]),
+        broker,
+        refusal: refusal?.kind,
+      };
       const reason = error instanceof Error ? error.message : String(error);
-      this.#report(
-        'warn',
-        `Kafka unreachable${broker ? ` at ${broker}` : ''}: ${what} failed (${reason}); ` +
-          `retrying quietly, a summary at most every ${Math.round(this.#summaryEveryMs / 1000)} s${this.#hint}`,
-        { event: 'kafka.unreachable', broker, affected: [what], reason },
-      );
+      const at = broker ? ` at ${broker}` : '';
+      const quietly = `retrying quietly, a summary at most every ${Math.round(this.#summaryEveryMs / 1000)} s${this.#hint}`;
+      if (refusal) {
+        const fix = REFUSAL_FIX[refusal.kind];
+        this.#report('warn', `Kafka${at} refused the ${what} (${refusal.message}): ${fix}; ${quietly}`, {
+          event: 'kafka.refused',
+          broker,
+          affected: [what],
+          reason: refusal.message,
+          refusal: refusal.kind,
+        });
+        return;
+      }
+      this.#report('warn', `Kafka unreachable${at}: ${what} failed (${reason}); ${quietly}`, {
+        event: 'kafka.unreachable',
+        broker,
+        affected: [what],
+        reason,
+      });
       return;
     }
     outage.failures += 1;
@@ -137,7 +171,8 @@ export class OutageTracker implements OutageSink {
     const downForMs = now - outage.since;
     this.#report(
       'warn',
-      `Kafka still unreachable after ${seconds(downForMs)}: ${outage.failures} failed attempt(s)` +
+      `Kafka still ${outage.refusal ? 'refusing the client' : 'unreachable'} after ${seconds(downForMs)}: ` +
+        `${outage.failures} failed attempt(s)` +
         (outage.refused > 0 ? `, ${outage.refused} request(s) refused` : ''),
       {
         event: 'kafka.still-unreachable',

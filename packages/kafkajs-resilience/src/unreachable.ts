@@ -56,6 +56,7 @@ const PROTOCOL_UNAVAILABLE = new Set([
 ]);
 
 interface ErrorLike {
+  message?: unknown;
   name?: unknown;
   code?: unknown;
   type?: unknown;
@@ -67,27 +68,71 @@ interface ErrorLike {
 
 /** Does `error` say the broker cannot be reached (see above), as opposed to a fault of the request? */
 export function isBrokerUnreachable(error: unknown): boolean {
-  return saysUnreachable(error, 0);
+  return someInChain(error, (e) => {
+    if (e.unreachable === true) return true;
+    if (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) return true;
+    if (typeof e.name === 'string' && KAFKAJS_UNREACHABLE.has(e.name)) return true;
+    return typeof e.type === 'string' && PROTOCOL_UNAVAILABLE.has(e.type);
+  });
 }
 
-/** isBrokerUnreachable at `depth` wrappers down (bounded: a cycle of causes ends the search). */
-function saysUnreachable(error: unknown, depth: number): boolean {
+/** Node.js's TLS verification codes: the broker's certificate is not signed by a CA the client trusts. */
+const TLS_TRUST_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+]);
+
+/**
+ * Why the broker and the client would not talk, when it is about who they are rather than whether the
+ * broker is there: kind `credentials` when the broker refused the SASL authentication (kafkajs's
+ * KafkaJSSASLAuthenticationError, or the SASL_AUTHENTICATION_FAILED protocol code), `certificate` when the
+ * client does not trust the broker's TLS certificate (Node.js's verification codes, which kafkajs copies
+ * onto its KafkaJSConnectionError). Undefined for anything else. Retrying does not help until the
+ * settings change; it walks the same wrappers as isBrokerUnreachable.
+ */
+export function brokerRefusal(error: unknown): BrokerRefusal | undefined {
+  let refusal: BrokerRefusal | undefined;
+  someInChain(error, (e) => {
+    const message = typeof e.message === 'string' ? e.message : String(e);
+    if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED')
+      refusal = { kind: 'credentials', message };
+    else if (typeof e.code === 'string' && TLS_TRUST_CODES.has(e.code)) refusal = { kind: 'certificate', message };
+    return refusal !== undefined;
+  });
+  return refusal;
+}
+
+/** A broker's refusal of the client: its kind, and the message of the error that says it. */
+export interface BrokerRefusal {
+  kind: 'credentials' | 'certificate';
+  message: string;
+}
+
+/** Does `test` hold for `error` or an error it wraps (bounded: a cycle of causes ends the search)? */
+function someInChain(error: unknown, test: (e: ErrorLike) => boolean, depth = 0): boolean {
   if (error === null || typeof error !== 'object' || depth > 8) return false;
   const e = error as ErrorLike;
-  if (e.unreachable === true) return true;
-  if (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) return true;
-  if (typeof e.name === 'string' && KAFKAJS_UNREACHABLE.has(e.name)) return true;
-  if (typeof e.type === 'string' && PROTOCOL_UNAVAILABLE.has(e.type)) return true;
-  if (Array.isArray(e.errors) && e.errors.some((inner) => saysUnreachable(inner, depth + 1))) return true;
+  if (test(e)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => someInChain(inner, test, depth + 1))) return true;
   const inner = e.cause ?? e.originalError;
-  return inner !== error && saysUnreachable(inner, depth + 1);
+  return inner !== error && someInChain(inner, test, depth + 1);
 }
 
-/** A kafkajs log line, as a kafkajs `logCreator` receives it (`namespace`, and `log.message`). */
+/** A kafkajs log line, as a kafkajs `logCreator` receives it (`namespace`, and the `log` fields used here). */
 export interface KafkajsLogEntry {
   namespace: string;
   message: string;
+  /** set by kafkajs on a line about one failed attempt of an operation it retries */
+  retryCount?: unknown;
 }
+
+/** What a kafkajs log line is about (kafkajsLogKind). */
+export type KafkajsLogKind = 'unreachable' | 'crash' | 'refused' | 'attempt' | 'other';
 
 /**
  * What a kafkajs 2.2.4 log line is about. kafkajs hands its log lines over as text, without the error
@@ -99,9 +144,16 @@ export interface KafkajsLogEntry {
  *   met on connecting). The same failure reaches the caller as a typed error once kafkajs stops retrying;
  * - `crash`: a consumer's "Crash: …" and "Restarting the consumer in …" notices (consumer/index.js),
  *   which the consumer's CRASH event carries with the error itself;
- * - `other`: anything else (a protocol error answer, a rebalance, a failed authentication, …).
+ * - `refused`: the broker refused the SASL authentication (broker/saslAuthenticator/*.js "SASL …
+ *   authentication failed: …" and "SASL SCRAM … authentication: Invalid username or password", logged by the authenticator itself
+ *   (namespace SaslAuthenticator-<mechanism>) and again by cluster/brokerPool.js, and network/connection.js's
+ *   "Response SaslAuthenticate(…)"); the caller gets a KafkaJSSASLAuthenticationError (brokerRefusal);
+ * - `attempt`: any other line about one failed attempt of an operation kafkajs retries (it carries
+ *   `retryCount`: producer/sendMessages.js, admin/index.js, cluster/brokerPool.js): the operation's last
+ *   failure reaches the caller as an error;
+ * - `other`: anything else (a rebalance, a protocol error answer outside a retry, …).
  */
-export function kafkajsLogKind(entry: KafkajsLogEntry): 'unreachable' | 'crash' | 'other' {
+export function kafkajsLogKind(entry: KafkajsLogEntry): KafkajsLogKind {
   const { namespace, message } = entry;
   if (namespace === 'Connection' && /^Connection (error: |timeout$)/.test(message)) return 'unreachable';
   if (
@@ -110,5 +162,12 @@ export function kafkajsLogKind(entry: KafkajsLogEntry): 'unreachable' | 'crash' 
   )
     return 'unreachable';
   if (namespace === 'Consumer' && /^(Crash: |Restarting the consumer in )/.test(message)) return 'crash';
+  if (
+    (namespace === 'BrokerPool' || namespace.startsWith('SaslAuthenticator-')) &&
+    /^SASL [A-Z0-9 -]+ authentication( failed)?: /.test(message)
+  )
+    return 'refused';
+  if (namespace === 'Connection' && /^Response SaslAuthenticate\(/.test(message)) return 'refused';
+  if (typeof entry.retryCount === 'number') return 'attempt';
   return 'other';
 }

@@ -53,6 +53,25 @@ describe('OutageTracker', () => {
     t.failure('producer', new Error('down again'));
     expect(lines.map((l) => l.fields.event)).toEqual(['kafka.unreachable', 'kafka.reachable', 'kafka.unreachable']);
   });
+
+  it('says a broker that refuses the credentials in its own words, with what to fix, once', () => {
+    const { t, lines, advance } = tracker();
+    const refused = new Error('the Kafka broker could not take the message', {
+      cause: Object.assign(new Error('SASL SCRAM SHA512 authentication failed: wrong password'), {
+        name: 'KafkaJSSASLAuthenticationError',
+      }),
+    });
+    for (let i = 0; i < 50; i += 1) {
+      t.failure('producer', refused, '127.0.0.1:9096');
+      advance(250);
+    }
+    expect(lines.map((l) => l.message)).toEqual([
+      'Kafka at 127.0.0.1:9096 refused the producer (SASL SCRAM SHA512 authentication failed: wrong password): ' +
+        'check the SASL username and password (or the secret holding them); retrying quietly, a summary at most every 10 s',
+      'Kafka still refusing the client after 10.0 s: 41 failed attempt(s)',
+    ]);
+    expect(lines[0]!.fields).toMatchObject({ event: 'kafka.refused', refusal: 'credentials' });
+  });
 });
 
 describe('reportKafkaFailure', () => {
@@ -72,6 +91,15 @@ describe('reportKafkaFailure', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
     expect(reportKafkaFailure(outage, 'producer', refused)).toBe(true);
     expect(outage.told).toEqual(['producer']);
+  });
+
+  it('gives a broker that refuses the client to the outage sink', () => {
+    const outage = sink();
+    const untrusted = Object.assign(new Error('Connection error: self-signed certificate in certificate chain'), {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+    });
+    expect(reportKafkaFailure(outage, 'reply listener', untrusted)).toBe(true);
+    expect(outage.told).toEqual(['reply listener']);
   });
 
   it('leaves any other failure, and any failure without a sink, to the caller', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as kafkajs from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { isBrokerUnreachable, kafkajsLogKind } from '../src/unreachable';
+import { brokerRefusal, isBrokerUnreachable, kafkajsLogKind } from '../src/unreachable';
 
 /** kafkajs's own error classes, built as kafkajs builds them (its type declarations leave some out). */
 const kafkajsError = (name: string, ...args: unknown[]): Error =>
@@ -86,13 +86,21 @@ describe('kafkajsLogKind', () => {
       { namespace: 'BrokerPool', message: 'Request ApiVersions(key: 18, version: 2) timed out' },
       { namespace: 'Consumer', message: 'Crash: KafkaJSNumberOfRetriesExceeded: Connection error: x' },
       { namespace: 'Consumer', message: 'Restarting the consumer in 300ms' },
+      { namespace: 'BrokerPool', message: 'SASL SCRAM SHA512 authentication failed: wrong password', retryCount: 0 },
+      { namespace: 'BrokerPool', message: 'SASL SCRAM SHA256 authentication: Invalid username or password' },
+      { namespace: 'SaslAuthenticator-SCRAM-SHA-512', message: 'SASL SCRAM SHA512 authentication failed: bad' },
+      { namespace: 'BrokerPool', message: 'SASL AWS-IAM authentication failed: expired' },
+      { namespace: 'Connection', message: 'Response SaslAuthenticate(key: 36, version: 1)' },
+      { namespace: 'Producer', message: 'Failed to send messages: There is no leader', retryCount: 2 },
+      { namespace: 'Admin', message: 'Could not create topics', retryCount: 0 },
       { namespace: 'Connection', message: 'Response Produce(key: 0, version: 7)' },
-      { namespace: 'BrokerPool', message: 'SASL SCRAM SHA512 authentication failed' },
       { namespace: 'Runner', message: 'The group is rebalancing, re-joining' },
     ].map(kafkajsLogKind);
     expect(kinds).toEqual([
       ...['unreachable', 'unreachable', 'unreachable', 'unreachable', 'unreachable'],
-      ...['crash', 'crash', 'other', 'other', 'other'],
+      ...['crash', 'crash'],
+      ...['refused', 'refused', 'refused', 'refused', 'refused'],
+      ...['attempt', 'attempt', 'other', 'other'],
     ]);
   });
 
@@ -112,5 +120,50 @@ describe('kafkajsLogKind', () => {
     );
     expect(read('consumer/index.js')).toContain('logger.error(`Crash: ${e.name}: ${e.message}`');
     expect(read('consumer/index.js')).toContain('logger.error(`Restarting the consumer in ${retryTime}ms`');
+    // refused authentications: the authenticators' messages, logged by brokerPool.js (above) and connection.js
+    expect(read('broker/saslAuthenticator/scram.js')).toContain(
+      'this.PREFIX = `SASL SCRAM ${digestType} authentication`',
+    );
+    expect(read('broker/saslAuthenticator/scram.js')).toContain('`${PREFIX} failed: ${e.message}`');
+    expect(read('broker/saslAuthenticator/plain.js')).toContain('`SASL PLAIN authentication failed: ${e.message}`');
+    expect(read('broker/saslAuthenticator/scram.js')).toContain('this.logger.error(error.message, { broker })');
+    expect(read('broker/saslAuthenticator/index.js')).toContain(
+      'this.logger.namespace(`SaslAuthenticator-${mechanism}`)',
+    );
+    expect(read('network/connection.js')).toContain('this.logError(`Response ${requestInfo(entry)}`');
+    // failed attempts of retried operations carry retryCount
+    expect(read('producer/sendMessages.js')).toContain(
+      'logger.error(`Failed to send messages: ${e.message}`, { retryCount, retryTime })',
+    );
+  });
+});
+
+describe('brokerRefusal', () => {
+  it('tells refused credentials and an untrusted certificate, through wrappers, with the message that says it', () => {
+    const sasl = kafkajsError('KafkaJSSASLAuthenticationError', 'SASL SCRAM SHA512 authentication failed: bad');
+    const retries = kafkajsError('KafkaJSNumberOfRetriesExceeded', sasl, { retryCount: 0, retryTime: 300 });
+    // as kafkajs's connection.js builds it: Node's verification code copied onto its own error
+    const untrusted = kafkajsError(
+      'KafkaJSConnectionError',
+      'Connection error: self-signed certificate in certificate chain',
+      {
+        broker: '127.0.0.1:9096',
+        code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      },
+    );
+    expect([sasl, new Error('publishing failed', { cause: retries }), untrusted].map(brokerRefusal)).toEqual([
+      { kind: 'credentials', message: 'SASL SCRAM SHA512 authentication failed: bad' },
+      { kind: 'credentials', message: 'SASL SCRAM SHA512 authentication failed: bad' },
+      { kind: 'certificate', message: 'Connection error: self-signed certificate in certificate chain' },
+    ]);
+  });
+
+  it('is undefined for an unreachable broker and for a refusal of the request', () => {
+    const errors = [
+      kafkajsError('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }),
+      protocolError('TOPIC_AUTHORIZATION_FAILED', false),
+      undefined,
+    ];
+    expect(errors.map(brokerRefusal)).toEqual([undefined, undefined, undefined]);
   });
 });

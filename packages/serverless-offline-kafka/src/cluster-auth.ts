@@ -8,6 +8,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
+import { brokerRefusal } from 'kafkajs-resilience';
 import { OfflineKafkaConfigError, OfflineKafkaError } from './errors';
 import type { SecretReader } from './secrets';
 
@@ -111,38 +112,26 @@ export class ClusterAuthError extends OfflineKafkaError {
   }
 }
 
-/** Node's TLS verification codes: the broker's certificate is not signed by a CA the consumer trusts. */
-const TLS_TRUST_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-]);
-
 /**
  * What to fix when `error` is about who the consumer is, not about the broker being away: a secret that
- * cannot be read, credentials the broker refuses, a certificate the consumer does not trust. Undefined
- * for anything else. Walks `cause` / `originalError` as kafkajs wraps errors.
+ * cannot be read (a ClusterAuthError, wrapped or not), credentials the broker refuses, a certificate the
+ * consumer does not trust (kafkajs-resilience's brokerRefusal). Undefined for anything else.
  */
-export function authProblem(error: unknown, depth = 0): string | undefined {
+export function authProblem(error: unknown): string | undefined {
+  const own = clusterAuthError(error);
+  if (own) return own.message;
+  const refusal = brokerRefusal(error);
+  if (refusal?.kind === 'credentials')
+    return `the broker refused the credentials (${refusal.message}): check the username and password in the secret`;
+  if (refusal?.kind === 'certificate')
+    return `the broker's TLS certificate is not trusted (${refusal.message}): set serverRootCaCertificate to a secret with the CA that signed it`;
+  return undefined;
+}
+
+/** The ClusterAuthError that `error` is or wraps (`cause`, kafkajs's `originalError`). */
+function clusterAuthError(error: unknown, depth = 0): ClusterAuthError | undefined {
   if (!error || typeof error !== 'object' || depth > 5) return undefined;
-  const e = error as {
-    name?: string;
-    type?: string;
-    code?: string;
-    message?: string;
-    cause?: unknown;
-    originalError?: unknown;
-  };
-  if (e.name === 'ClusterAuthError') return e.message;
-  if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED') {
-    return `the broker refused the credentials (${e.message}): check the username and password in the secret`;
-  }
-  if (e.code && TLS_TRUST_CODES.has(e.code)) {
-    return `the broker's TLS certificate is not trusted (${e.code}): set serverRootCaCertificate to a secret with the CA that signed it`;
-  }
-  return authProblem(e.cause, depth + 1) ?? authProblem(e.originalError, depth + 1);
+  if (error instanceof ClusterAuthError) return error;
+  const e = error as { cause?: unknown; originalError?: unknown };
+  return clusterAuthError(e.cause, depth + 1) ?? clusterAuthError(e.originalError, depth + 1);
 }

@@ -16,10 +16,6 @@ const KAFKA_LOG_LEVELS: Record<number, LogLevel> = {
 // the answer's message only, then retries it itself; a lasting failure still reaches the start loop.
 const STILL_STARTING =
   /group coordinator is not available|coordinator is loading|not the correct coordinator|no leader for this topic-partition|not the leader for that topic-partition/;
-// kafkajs 2.2.4 logs a refused SASL authentication at ERROR on every attempt ("SASL SCRAM SHA512
-// authentication failed: …", "Response SaslAuthenticate(…)"): the event source tells it once itself,
-// with what to fix (./cluster-auth, authProblem)
-const AUTHENTICATION_REFUSED = /authentication failed|SaslAuthenticate/i;
 /** one "waiting" line per process, however many event sources wait */
 let waitingReported = false;
 
@@ -36,16 +32,17 @@ export interface ConsumerLogContext {
 
 /**
  * kafkajs's log lines of one event source, in the plugin's words (a kafkajs `logCreator`). An unreachable
- * broker is left to the start loop and a crash to the CRASH listener, which report them with their
- * errors; a broker that is still starting is said once per process, dimmed; the rest is passed on,
+ * broker and a refused authentication are left to the start loop and a crash to the CRASH listener,
+ * which report them with their errors (a refusal once, with what to fix: ./cluster-auth, authProblem); a broker that is still starting is said once per process, dimmed; the rest is passed on,
  * prefixed with the event source's name.
  */
 export function consumerLogCreator(context: ConsumerLogContext): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, error } = log as { message: string; error?: string };
-      if (context.stopping() || kafkajsLogKind({ namespace, message }) !== 'other') return;
-      if (AUTHENTICATION_REFUSED.test(message) || (error && AUTHENTICATION_REFUSED.test(error))) return;
+      if (context.stopping()) return;
+      const kind = kafkajsLogKind({ namespace, message });
+      if (kind === 'unreachable' || kind === 'crash' || kind === 'refused') return;
       if (!context.joined() && error && STILL_STARTING.test(error)) {
         if (waitingReported) return;
         waitingReported = true;

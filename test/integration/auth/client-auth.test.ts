@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Kafka, logLevel, type Kafka as KafkaClient } from 'kafkajs';
 import { startMoto, motoEnv, type Moto } from '../../../broker/moto';
@@ -25,6 +26,7 @@ import { createKafka } from '../../../lib/kafka/client';
 import { clearBrokerCache } from '../../../lib/kafka/msk';
 import { createPublisher } from '../../../lib/kafka/producer';
 import { createLogger } from '../../../lib/logger';
+import { createRuntime } from '../../../lib/runtime';
 import { uniqueName, waitFor } from '../../helpers/kafka';
 import { freePort, startOffline, type OfflineProcess } from '../../helpers/offline';
 import { stubKafkaClient, stubSecretsManagerClient } from '../../unit/deploy/aws-http-stub';
@@ -138,6 +140,45 @@ describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
 
     expect(error?.name).toBe('KafkaJSSASLAuthenticationError');
     expect(error?.message).toMatch(/SCRAM/);
+  });
+
+  it("a function with a wrong password answers every call with Kafka's refusal and logs it once, with what to fix", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const rt = createRuntime({
+      env: {
+        KAFKA_BROKERS: broker.scram,
+        KAFKA_AUTH: 'scram',
+        KAFKA_SASL_USERNAME: broker.user.username,
+        KAFKA_SASL_PASSWORD: 'wrong',
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: broker.caFile,
+        PUBLISH_TIMEOUT_MS: '10000',
+      },
+      logger: createLogger({ destination, level: 'info' }),
+    });
+    const before = await plaintextOffsets();
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        const error = await rt.publisher.publish(topic, [{ key: 'k', value: `refused-${i}` }]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(BrokerUnavailableError); // a 503 for an HTTP caller, a retried batch for a consumer
+      }
+    } finally {
+      await rt.publisher.disconnect();
+    }
+    const loud = lines.filter((l) => l.level === 'warn' || l.level === 'error');
+    expect(loud.map((l) => l.msg)).toEqual([
+      expect.stringMatching(
+        /^Kafka refused the producer \(SASL SCRAM SHA512 authentication failed: .*\): check the SASL username and password/,
+      ),
+    ]);
+    expect(loud[0]).toMatchObject({ event: 'kafka.refused', refusal: 'credentials' });
+    expect(await plaintextOffsets()).toEqual(before); // nothing written
   });
 
   it('on AWS: brokers from GetBootstrapBrokers (asked once) and credentials from the Secrets Manager secret', async () => {
