@@ -29,6 +29,8 @@ export interface SecurePorts {
   tls: number;
   scram: number;
   oauth: number;
+  /** SSL with a client certificate required (mutual TLS) */
+  mtls: number;
   controller: number;
 }
 
@@ -47,8 +49,12 @@ export interface SecureBroker {
   scram: string;
   /** SASL_SSL with OAUTHBEARER (unsecured JWTs) */
   oauth: string;
-  /** PEM of the CA that signed the broker's certificate */
+  /** SSL requiring a client certificate signed by `caFile`'s CA (mutual TLS) */
+  mtls: string;
+  /** PEM of the CA that signed the broker's certificate, and the client certificate */
   caFile: string;
+  /** a client certificate for `mtls` and its key (PKCS#8 PEM, unencrypted) */
+  clientCertificate: { certFile: string; keyFile: string };
   /** a SCRAM-SHA-512 user that exists on the broker */
   user: ScramUser;
   /** client settings for Kafka's own tools over SASL_SSL (`--command-config`, `--consumer.config`, …) */
@@ -59,7 +65,14 @@ export interface SecureBroker {
 
 const HOST = '127.0.0.1';
 /** Fixed ports of `npm run broker -- up --secure`: MSK's for TLS, SCRAM and IAM; the plain broker keeps 9092-9093. */
-export const SECURE_PORTS: SecurePorts = { plaintext: 9095, tls: 9094, scram: 9096, oauth: 9098, controller: 9097 };
+export const SECURE_PORTS: SecurePorts = {
+  plaintext: 9095,
+  tls: 9094,
+  scram: 9096,
+  oauth: 9098,
+  mtls: 9099,
+  controller: 9097,
+};
 /** The SCRAM user of `npm run broker -- up --secure`: a local broker's, known to anyone who reads this file. */
 export const SECURE_USER: ScramUser = { username: 'local', password: 'local-scram-secret' };
 const CLUSTER_ID = 'kSrvLsSecureBroker0001A';
@@ -74,8 +87,24 @@ function run(command: string, args: string[], cwd: string): void {
   }
 }
 
-/** A CA and a certificate for 127.0.0.1 / localhost signed by it; the keystore as PKCS#12, which Java reads as is. */
-function makeCertificates(dir: string, password: string): { caFile: string; keystore: string } {
+/** Where a secured broker in `dir` keeps its certificates (makeCertificates writes them). */
+function certificateFiles(dir: string): {
+  caFile: string;
+  keystore: string;
+  clientCertificate: SecureBroker['clientCertificate'];
+} {
+  return {
+    caFile: join(dir, 'ca.pem'),
+    keystore: join(dir, 'broker.p12'),
+    clientCertificate: { certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') },
+  };
+}
+
+/**
+ * A CA, a certificate for 127.0.0.1 / localhost signed by it (the keystore as PKCS#12, which Java reads as
+ * is) and a client certificate signed by it for mutual TLS.
+ */
+function makeCertificates(dir: string, password: string): ReturnType<typeof certificateFiles> {
   const days = ['-days', '30'];
   run(
     'openssl',
@@ -141,9 +170,33 @@ function makeCertificates(dir: string, password: string): { caFile: string; keys
     ],
     dir,
   );
-  // the CA's key is not needed once the broker's certificate is signed
+  run(
+    'openssl',
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=local-client',
+      '-keyout',
+      'client.key',
+      '-out',
+      'client.csr',
+    ],
+    dir,
+  );
+  run(
+    'openssl',
+    ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', ...days].concat([
+      '-out',
+      'client.pem',
+    ]),
+    dir,
+  );
+  // the CA's key is not needed once the broker's and the client's certificates are signed
   rmSync(join(dir, 'ca.key'), { force: true });
-  return { caFile: join(dir, 'ca.pem'), keystore: join(dir, 'broker.p12') };
+  return certificateFiles(dir);
 }
 
 /** The secured broker's server.properties. */
@@ -152,6 +205,7 @@ export function secureServerProperties(
   keystore: string,
   password: string,
   dataDir: string,
+  caFile: string,
 ): string {
   const listener = (name: string, port: number) => `${name}://${HOST}:${port}`;
   const advertised = [
@@ -159,6 +213,7 @@ export function secureServerProperties(
     listener('TLS', ports.tls),
     listener('SCRAM', ports.scram),
     listener('OAUTH', ports.oauth),
+    listener('MTLS', ports.mtls),
   ];
   return [
     '# written by broker/secure.ts',
@@ -167,7 +222,7 @@ export function secureServerProperties(
     `controller.quorum.voters=1@${HOST}:${ports.controller}`,
     `listeners=${[...advertised, listener('CONTROLLER', ports.controller)].join(',')}`,
     `advertised.listeners=${advertised.join(',')}`,
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,TLS:SSL,SCRAM:SASL_SSL,OAUTH:SASL_SSL',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,TLS:SSL,SCRAM:SASL_SSL,OAUTH:SASL_SSL,MTLS:SSL',
     'inter.broker.listener.name=INTERNAL',
     'controller.listener.names=CONTROLLER',
     'listener.name.scram.sasl.enabled.mechanisms=SCRAM-SHA-512',
@@ -179,6 +234,10 @@ export function secureServerProperties(
     `ssl.keystore.password=${password}`,
     `ssl.key.password=${password}`,
     'ssl.client.auth=none',
+    // mutual TLS: a client certificate signed by the local CA is required
+    'listener.name.mtls.ssl.client.auth=required',
+    'listener.name.mtls.ssl.truststore.type=PEM',
+    `listener.name.mtls.ssl.truststore.location=${caFile}`,
     ...singleNodeProperties(dataDir),
     '',
   ].join('\n');
@@ -212,10 +271,10 @@ export async function startSecureBroker(options: {
   if (!existsSync(join(paths.LIBS_DIR, '.complete'))) await ensureJars();
   mkdirSync(dir, { recursive: true });
   const password = 'local-keystore-pass';
-  const { caFile, keystore } = makeCertificates(dir, password);
+  const { caFile, keystore, clientCertificate } = makeCertificates(dir, password);
   const dataDir = join(dir, 'data');
   const properties = join(dir, 'server.properties');
-  writeFileSync(properties, secureServerProperties(ports, keystore, password, dataDir));
+  writeFileSync(properties, secureServerProperties(ports, keystore, password, dataDir, caFile));
   const clientProperties = join(dir, 'client.properties');
   writeFileSync(clientProperties, clientPropertiesText(user, caFile));
   const classpath = `${paths.LIBS_DIR}/*`;
@@ -235,7 +294,7 @@ export async function startSecureBroker(options: {
     heap: '256m',
     detached: options.detached ?? false,
     host: HOST,
-    listeners: [ports.plaintext, ports.tls, ports.scram, ports.oauth],
+    listeners: [ports.plaintext, ports.tls, ports.scram, ports.oauth, ports.mtls],
     timeoutMs: 120_000,
   });
   const stop = () => stopJavaBroker(pid, dir);
@@ -246,7 +305,9 @@ export async function startSecureBroker(options: {
     tls: at(ports.tls),
     scram: at(ports.scram),
     oauth: at(ports.oauth),
+    mtls: at(ports.mtls),
     caFile,
+    clientCertificate,
     user,
     clientProperties,
     logFile,
@@ -255,7 +316,7 @@ export async function startSecureBroker(options: {
 }
 
 /** The CA of the broker `up --secure` runs (new at every start). */
-export const secureCaFile = (): string => join(STATE_DIR, 'ca.pem');
+export const secureCaFile = (): string => certificateFiles(STATE_DIR).caFile;
 
 interface SecureState {
   pid: number;
@@ -272,12 +333,16 @@ function readSecureState(): SecureState | undefined {
 
 /** How to reach the broker `up --secure` runs, as printed for the user. */
 export function describeSecureBroker(
-  b: Pick<SecureBroker, 'scram' | 'tls' | 'plaintext' | 'caFile' | 'user' | 'clientProperties'>,
+  b: Pick<
+    SecureBroker,
+    'scram' | 'tls' | 'mtls' | 'plaintext' | 'caFile' | 'clientCertificate' | 'user' | 'clientProperties'
+  >,
 ): string {
   return [
     `SASL_SSL (SCRAM-SHA-512) at ${b.scram}, user ${b.user.username}, password ${b.user.password}`,
     `TLS only at ${b.tls}; plaintext (to set up topics) at ${b.plaintext}`,
-    `the CA that signed its certificate: ${b.caFile} (new at every start)`,
+    `mutual TLS at ${b.mtls}, with the client certificate ${b.clientCertificate.certFile} and its key ${b.clientCertificate.keyFile}`,
+    `the CA that signed its certificate and the client's: ${b.caFile} (new at every start)`,
     `Kafka's own tools: KAFKA_BROKERS=${b.scram} npm run kafka -- topics --list --command-config ${b.clientProperties}`,
     '  (console-consumer: --consumer.config, console-producer: --producer.config, the same file)',
   ].join('\n');
@@ -289,8 +354,10 @@ export async function upSecure(say: (line: string) => void): Promise<SecureBroke
   const description = {
     scram: `${HOST}:${SECURE_PORTS.scram}`,
     tls: `${HOST}:${SECURE_PORTS.tls}`,
+    mtls: `${HOST}:${SECURE_PORTS.mtls}`,
     plaintext: `${HOST}:${SECURE_PORTS.plaintext}`,
     caFile: secureCaFile(),
+    clientCertificate: certificateFiles(STATE_DIR).clientCertificate,
     user: SECURE_USER,
     clientProperties: join(STATE_DIR, 'client.properties'),
   };

@@ -13,7 +13,7 @@ import { freePort } from './offline';
 export async function startPrivateSecureBroker(user: ScramUser): Promise<SecureBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'kafka-secure-test-'));
   const ports = { plaintext: await freePort(), tls: await freePort(), scram: await freePort() };
-  const more = { oauth: await freePort(), controller: await freePort() };
+  const more = { oauth: await freePort(), mtls: await freePort(), controller: await freePort() };
   try {
     const broker = await startSecureBroker({ dir, ports: { ...ports, ...more }, user });
     return {

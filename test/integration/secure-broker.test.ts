@@ -51,7 +51,7 @@ const client = (password: string): KafkaConfig => ({
 
 beforeAll(async () => {
   up = await npmRun('broker', ['up', '--secure']);
-  caFile = /the CA that signed its certificate: (\S+)/.exec(up.output)?.[1] ?? '';
+  caFile = /the CA that signed its certificate and the client's: (\S+)/.exec(up.output)?.[1] ?? '';
 }, 200_000);
 
 afterAll(async () => {

@@ -50,6 +50,7 @@ interface Outage {
 const REFUSAL_FIX = {
   credentials: 'check the SASL username and password (or the secret holding them)',
   certificate: "trust the CA that signed the broker's certificate",
+  'client-certificate': 'use a client certificate signed by a CA the broker trusts',
 } as const;
 
 /**

@@ -87,12 +87,17 @@ const TLS_TRUST_CODES = new Set([
   'CERT_HAS_EXPIRED',
 ]);
 
+/** TLS alerts (as Node.js names them) of a server that did not accept the client's certificate (RFC 8446, 6.2). */
+const CLIENT_CERTIFICATE_ALERT =
+  /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_(UNKNOWN|EXPIRED|REVOKED|REQUIRED)|UNKNOWN_CA)$/;
+
 /**
  * Why the broker and the client would not talk, when it is about who they are rather than whether the
  * broker is there: kind `credentials` when the broker refused the SASL authentication (kafkajs's
  * KafkaJSSASLAuthenticationError, or the SASL_AUTHENTICATION_FAILED protocol code), `certificate` when the
  * client does not trust the broker's TLS certificate (Node.js's verification codes, which kafkajs copies
- * onto its KafkaJSConnectionError). Undefined for anything else. Retrying does not help until the
+ * onto its KafkaJSConnectionError), `client-certificate` when the broker did not accept the client's
+ * certificate in mutual TLS (the TLS alert it sent, as Node.js's ERR_SSL_…_ALERT_… code). Undefined for anything else. Retrying does not help until the
  * settings change; it walks the same wrappers as isBrokerUnreachable.
  */
 export function brokerRefusal(error: unknown): BrokerRefusal | undefined {
@@ -102,6 +107,8 @@ export function brokerRefusal(error: unknown): BrokerRefusal | undefined {
     if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED')
       refusal = { kind: 'credentials', message };
     else if (typeof e.code === 'string' && TLS_TRUST_CODES.has(e.code)) refusal = { kind: 'certificate', message };
+    else if (typeof e.code === 'string' && CLIENT_CERTIFICATE_ALERT.test(e.code))
+      refusal = { kind: 'client-certificate', message };
     return refusal !== undefined;
   });
   return refusal;
@@ -109,7 +116,7 @@ export function brokerRefusal(error: unknown): BrokerRefusal | undefined {
 
 /** A broker's refusal of the client: its kind, and the message of the error that says it. */
 export interface BrokerRefusal {
-  kind: 'credentials' | 'certificate';
+  kind: 'credentials' | 'certificate' | 'client-certificate';
   message: string;
 }
 

@@ -151,10 +151,21 @@ describe('brokerRefusal', () => {
         code: 'SELF_SIGNED_CERT_IN_CHAIN',
       },
     );
-    expect([sasl, new Error('publishing failed', { cause: retries }), untrusted].map(brokerRefusal)).toEqual([
+    // what a broker requiring a client certificate answers a certificate its CA did not sign (TLS alert 46)
+    const notAccepted = kafkajsError(
+      'KafkaJSConnectionError',
+      'Connection error: … sslv3 alert certificate unknown …',
+      {
+        code: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+      },
+    );
+    expect(
+      [sasl, new Error('publishing failed', { cause: retries }), untrusted, notAccepted].map(brokerRefusal),
+    ).toEqual([
       { kind: 'credentials', message: 'SASL SCRAM SHA512 authentication failed: bad' },
       { kind: 'credentials', message: 'SASL SCRAM SHA512 authentication failed: bad' },
       { kind: 'certificate', message: 'Connection error: self-signed certificate in certificate chain' },
+      { kind: 'client-certificate', message: 'Connection error: … sslv3 alert certificate unknown …' },
     ]);
   });
 

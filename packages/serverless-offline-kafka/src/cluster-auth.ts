@@ -1,8 +1,10 @@
 /**
  * How an event's consumer authenticates, read from the event as AWS reads it: a `kafka` event's
- * `accessConfigurations` (saslScram256Auth, saslScram512Auth, saslPlainAuth, serverRootCaCertificate;
- * each a Secrets Manager secret ARN) and an `msk` event's `saslScram512`. As on Lambda, SASL always runs
- * over TLS (SASL_SSL), and a server root CA alone means TLS without SASL (kafka-cluster-auth.html).
+ * `accessConfigurations` (saslScram256Auth, saslScram512Auth, saslPlainAuth, clientCertificateTlsAuth,
+ * serverRootCaCertificate; each a Secrets Manager secret ARN) and an `msk` event's `saslScram512`. As on
+ * Lambda, SASL always runs over TLS (SASL_SSL), a client certificate means mutual TLS, and a server root
+ * CA alone means TLS without SASL
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-cluster-auth.html).
  * The secrets are read at every connection attempt (./secrets), so a corrected or rotated secret is
  * picked up without a restart.
  */
@@ -20,16 +22,14 @@ const SASL_KEYS: Record<string, SaslMechanism> = {
   saslScram512Auth: 'scram-sha-512',
   saslPlainAuth: 'plain',
 };
-/** what the local event source does not do yet, said once at start rather than failing later */
-const NOT_LOCAL = ['clientCertificateTlsAuth'];
 
 export interface ClusterAuth {
   /** SASL over TLS, with `{"username","password"}` from the secret */
   sasl?: { mechanism: SaslMechanism; secretArn: string };
+  /** mutual TLS, with `{"certificate","privateKey","privateKeyPassword"?}` (PEM) from the secret */
+  clientCertificateSecretArn?: string;
   /** a secret whose `certificate` field is the PEM of the CA that signed the brokers' certificates */
   serverRootCaSecretArn?: string;
-  /** settings of the event the local event source ignores */
-  ignored: string[];
 }
 
 /** The first ARN of a setting written as one ARN or a list of them. */
@@ -46,26 +46,28 @@ export function readClusterAuth(
 ): ClusterAuth | undefined {
   if (kind === 'msk') {
     const secretArn = arnOf(raw.saslScram512);
-    return secretArn ? { sasl: { mechanism: 'scram-sha-512', secretArn }, ignored: [] } : undefined;
+    return secretArn ? { sasl: { mechanism: 'scram-sha-512', secretArn } } : undefined;
   }
   const access = raw.accessConfigurations;
   if (!access || typeof access !== 'object') return undefined;
   const entries = access as Record<string, unknown>;
   const sasl = Object.keys(SASL_KEYS).filter((key) => arnOf(entries[key]));
-  if (sasl.length > 1) {
-    throw new OfflineKafkaConfigError(`${where}: accessConfigurations has ${sasl.join(' and ')}: choose one`);
+  const methods = [...sasl, ...(arnOf(entries.clientCertificateTlsAuth) ? ['clientCertificateTlsAuth'] : [])];
+  if (methods.length > 1) {
+    throw new OfflineKafkaConfigError(`${where}: accessConfigurations has ${methods.join(' and ')}: choose one`);
   }
   const auth: ClusterAuth = {
     sasl: sasl[0] ? { mechanism: SASL_KEYS[sasl[0]]!, secretArn: arnOf(entries[sasl[0]])! } : undefined,
+    clientCertificateSecretArn: arnOf(entries.clientCertificateTlsAuth),
     serverRootCaSecretArn: arnOf(entries.serverRootCaCertificate),
-    ignored: NOT_LOCAL.filter((key) => arnOf(entries[key])),
   };
-  return auth.sasl || auth.serverRootCaSecretArn || auth.ignored.length > 0 ? auth : undefined;
+  return auth.sasl || auth.clientCertificateSecretArn || auth.serverRootCaSecretArn ? auth : undefined;
 }
 
-/** `PLAINTEXT`, `SSL` or `SASL_SSL (SCRAM-SHA-512)`: what the `ready:` line says of a consumer. */
+/** `PLAINTEXT`, `SSL`, `SSL (client certificate)` or `SASL_SSL (SCRAM-SHA-512)`: what the `ready:` line says of a consumer. */
 export function describeClusterAuth(auth: ClusterAuth | undefined): string {
   if (auth?.sasl) return `SASL_SSL (${auth.sasl.mechanism.toUpperCase()})`;
+  if (auth?.clientCertificateSecretArn) return 'SSL (client certificate)';
   return auth?.serverRootCaSecretArn ? 'SSL' : 'PLAINTEXT';
 }
 
@@ -83,25 +85,46 @@ export async function connectionSettings(
   auth: ClusterAuth | undefined,
   readSecret: SecretReader,
 ): Promise<{ ssl?: ConnectionOptions | boolean; sasl?: SASLOptions }> {
-  if (!auth || (!auth.sasl && !auth.serverRootCaSecretArn)) return {};
-  let ssl: ConnectionOptions | boolean = true;
+  if (!auth) return {};
+  let ssl: ConnectionOptions = {};
   if (auth.serverRootCaSecretArn) {
     const secret = await secretFor(readSecret, auth.serverRootCaSecretArn, 'serverRootCaCertificate');
-    if (typeof secret.certificate !== 'string' || !secret.certificate.includes('BEGIN CERTIFICATE')) {
+    if (!isPem(secret.certificate, 'CERTIFICATE')) {
       throw new ClusterAuthError(
         `the secret ${auth.serverRootCaSecretArn} (serverRootCaCertificate) has no "certificate" field with a PEM certificate`,
       );
     }
     ssl = { ca: [secret.certificate] };
   }
-  if (!auth.sasl) return { ssl };
+  if (auth.clientCertificateSecretArn) {
+    const arn = auth.clientCertificateSecretArn;
+    const { certificate, privateKey, privateKeyPassword } = await secretFor(
+      readSecret,
+      arn,
+      'clientCertificateTlsAuth',
+    );
+    if (!isPem(certificate, 'CERTIFICATE') || !isPem(privateKey, 'PRIVATE KEY')) {
+      throw new ClusterAuthError(
+        `the secret ${arn} (clientCertificateTlsAuth) needs "certificate" and "privateKey" in PEM (and "privateKeyPassword" for an encrypted key)`,
+      );
+    }
+    const passphrase = typeof privateKeyPassword === 'string' ? privateKeyPassword : undefined;
+    ssl = { ...ssl, cert: certificate, key: privateKey, passphrase };
+  }
+  const tls = Object.keys(ssl).length > 0 ? ssl : true;
+  if (!auth.sasl) return { ssl: tls };
   const { mechanism, secretArn } = auth.sasl;
   const secret = await secretFor(readSecret, secretArn, mechanism.toUpperCase());
   const { username, password } = secret;
   if (typeof username !== 'string' || typeof password !== 'string') {
     throw new ClusterAuthError(`the secret ${secretArn} (${mechanism.toUpperCase()}) needs "username" and "password"`);
   }
-  return { ssl, sasl: { mechanism, username, password } as SASLOptions };
+  return { ssl: tls, sasl: { mechanism, username, password } as SASLOptions };
+}
+
+/** Is `value` a PEM text holding a `label` block ("CERTIFICATE"; "PRIVATE KEY" also matches "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY")? */
+function isPem(value: unknown, label: string): value is string {
+  return typeof value === 'string' && new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(value);
 }
 
 /** The cluster refused who the consumer is (a secret, a password, a certificate): fixing the settings ends it. */
@@ -125,6 +148,8 @@ export function authProblem(error: unknown): string | undefined {
     return `the broker refused the credentials (${refusal.message}): check the username and password in the secret`;
   if (refusal?.kind === 'certificate')
     return `the broker's TLS certificate is not trusted (${refusal.message}): set serverRootCaCertificate to a secret with the CA that signed it`;
+  if (refusal?.kind === 'client-certificate')
+    return `the broker did not accept the client certificate (${refusal.message}): set clientCertificateTlsAuth to a secret with a certificate signed by a CA the broker trusts`;
   return undefined;
 }
 

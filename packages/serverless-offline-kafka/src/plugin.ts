@@ -187,12 +187,6 @@ export default class ServerlessOfflineKafka {
     for (const s of all.filter((x) => !x.enabled)) {
       this.#write('notice', `${s.functionKey} <- ${s.topic}: enabled: false, not consuming`);
     }
-    for (const s of enabled.filter((x) => x.auth?.ignored.length)) {
-      this.#write(
-        'warning',
-        `${s.functionKey} <- ${s.topic}: ${s.auth!.ignored.join(', ')} is not applied locally (not yet)`,
-      );
-    }
     const readSecret = createSecretReader({
       files: options.secrets,
       serviceDir: this.#serverless.serviceDir,

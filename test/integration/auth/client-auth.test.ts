@@ -406,6 +406,71 @@ describe('the local event source on this cluster (a kafka event with accessConfi
     }
   }, 240_000);
 
+  it('authenticates with a client certificate (mutual TLS); one that the CA did not sign is told once', async () => {
+    const mtlsTopic = uniqueName('secured-mtls');
+    const report = join(dir, 'report-mtls.jsonl');
+    const certSecret = join(dir, 'client-cert.json');
+    const clientSecret = (certFile: string, keyFile: string) =>
+      JSON.stringify({ certificate: readFileSync(certFile, 'utf8'), privateKey: readFileSync(keyFile, 'utf8') });
+    // a certificate and key of the client's own making, which no CA the broker trusts signed
+    const made = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=stranger'].concat([
+        '-keyout',
+        join(dir, 'stranger.key'),
+        '-out',
+        join(dir, 'stranger.pem'),
+      ]),
+    );
+    expect(made.status).toBe(0);
+    writeFileSync(certSecret, clientSecret(join(dir, 'stranger.pem'), join(dir, 'stranger.key')));
+    writeFileSync(join(dir, 'ca-mtls.json'), caSecret(broker.caFile));
+    await createTopicsAt(broker.plaintext, [{ topic: mtlsTopic, numPartitions: 1 }]);
+    const mtls = await startOffline({
+      cwd: FIXTURE,
+      config: 'mtls.yml',
+      env: {
+        TOPIC: mtlsTopic,
+        SECURE_BROKERS: broker.mtls,
+        CLIENT_CERT_SECRET_FILE: certSecret,
+        CA_SECRET_FILE: join(dir, 'ca-mtls.json'),
+        REPORT_FILE: report,
+      },
+      timeoutMs: 120_000,
+    });
+    try {
+      const refused = /secured <- \S+: cannot authenticate to Kafka at \S+ over SSL \(client certificate\): /g;
+      await mtls.waitForOutput(refused, 60_000);
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(mtls.output().match(refused)).toHaveLength(1);
+
+      const { certFile, keyFile } = broker.clientCertificate;
+      writeFileSync(certSecret, clientSecret(certFile, keyFile));
+      await mtls.waitForOutput(
+        /kafka: ready: 1 consumer\(s\) hold their partitions: secured <- \S+ \[0\] group \S+ over SSL \(client certificate\)/,
+        60_000,
+      );
+      const producer = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      await producer.send({ topic: mtlsTopic, messages: [{ value: 'with a certificate' }] });
+      await producer.disconnect();
+      await waitFor(() => existsSync(report) && readFileSync(report, 'utf8').includes('"with a certificate"'), {
+        timeoutMs: 30_000,
+        what: 'the record to be delivered',
+      });
+    } finally {
+      await mtls.stop();
+    }
+    // the listener really requires the certificate: the same TLS without one gets nothing through
+    const withoutCertificate = new Kafka({
+      brokers: [broker.mtls],
+      ssl: { ca: [readFileSync(broker.caFile, 'utf8')] },
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    });
+    expect(await connectError(withoutCertificate)).toBeDefined();
+  }, 180_000);
+
   it('reads the secrets from Secrets Manager (moto) and picks up a rotated password by itself', async () => {
     let moto: Moto | undefined;
     let sm: OfflineProcess | undefined;

@@ -6,7 +6,9 @@ import { createSecretReader } from '../../src/secrets';
 
 const SCRAM = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:scram-AbCdEf';
 const CA = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ca-AbCdEf';
+const MTLS = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mtls-AbCdEf';
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const KEY = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIE\n-----END ENCRYPTED PRIVATE KEY-----\n';
 
 describe('readClusterAuth', () => {
   it("reads a kafka event's accessConfigurations as osls writes them (lists of ARNs) and an msk event's saslScram512", () => {
@@ -14,7 +16,7 @@ describe('readClusterAuth', () => {
       readClusterAuth('f', 'kafka', {
         accessConfigurations: { saslScram512Auth: [SCRAM], serverRootCaCertificate: [CA], vpcSubnet: ['subnet-1'] },
       }),
-    ).toEqual({ sasl: { mechanism: 'scram-sha-512', secretArn: SCRAM }, serverRootCaSecretArn: CA, ignored: [] });
+    ).toEqual({ sasl: { mechanism: 'scram-sha-512', secretArn: SCRAM }, serverRootCaSecretArn: CA });
     expect(readClusterAuth('f', 'kafka', { accessConfigurations: { saslPlainAuth: SCRAM } })?.sasl?.mechanism).toBe(
       'plain',
     );
@@ -26,21 +28,26 @@ describe('readClusterAuth', () => {
     expect(readClusterAuth('f', 'kafka', { accessConfigurations: { vpcSubnet: ['subnet-1'] } })).toBeUndefined();
   });
 
-  it('refuses two SASL mechanisms and reports what it does not apply locally', () => {
+  it('refuses two authentication methods', () => {
     expect(() =>
       readClusterAuth('function "f", kafka event', 'kafka', {
         accessConfigurations: { saslScram256Auth: [SCRAM], saslScram512Auth: [SCRAM] },
       }),
     ).toThrow('function "f", kafka event: accessConfigurations has saslScram256Auth and saslScram512Auth: choose one');
-    expect(
-      readClusterAuth('f', 'kafka', { accessConfigurations: { clientCertificateTlsAuth: [SCRAM] } })?.ignored,
-    ).toEqual(['clientCertificateTlsAuth']);
+    expect(() =>
+      readClusterAuth('f', 'kafka', {
+        accessConfigurations: { saslPlainAuth: [SCRAM], clientCertificateTlsAuth: [MTLS] },
+      }),
+    ).toThrow('accessConfigurations has saslPlainAuth and clientCertificateTlsAuth: choose one');
   });
 
   it('names the security protocol as the ready line shows it', () => {
     expect(describeClusterAuth(undefined)).toBe('PLAINTEXT');
-    expect(describeClusterAuth({ serverRootCaSecretArn: CA, ignored: [] })).toBe('SSL');
-    expect(describeClusterAuth({ sasl: { mechanism: 'scram-sha-512', secretArn: SCRAM }, ignored: [] })).toBe(
+    expect(describeClusterAuth({ serverRootCaSecretArn: CA })).toBe('SSL');
+    expect(describeClusterAuth({ clientCertificateSecretArn: MTLS, serverRootCaSecretArn: CA })).toBe(
+      'SSL (client certificate)',
+    );
+    expect(describeClusterAuth({ sasl: { mechanism: 'scram-sha-512', secretArn: SCRAM } })).toBe(
       'SASL_SSL (SCRAM-SHA-512)',
     );
   });
@@ -49,12 +56,11 @@ describe('readClusterAuth', () => {
 describe('connectionSettings and the secrets', () => {
   const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const files = { [SCRAM]: 'scram.json', [CA]: join(dir, 'ca.json') };
+  const files = { [SCRAM]: 'scram.json', [CA]: join(dir, 'ca.json'), [MTLS]: 'mtls.json' };
   const readSecret = createSecretReader({ files, serviceDir: dir, region: 'eu-west-1' });
   const auth = {
     sasl: { mechanism: 'scram-sha-512' as const, secretArn: SCRAM },
     serverRootCaSecretArn: CA,
-    ignored: [],
   };
 
   it('reads the mapped files at every call: SASL over TLS trusting the CA, a corrected file used next time', async () => {
@@ -66,7 +72,23 @@ describe('connectionSettings and the secrets', () => {
     });
     writeFileSync(join(dir, 'scram.json'), JSON.stringify({ username: 'u', password: 'new' }));
     expect((await connectionSettings(auth, readSecret)).sasl).toMatchObject({ password: 'new' });
-    expect(await connectionSettings({ sasl: auth.sasl, ignored: [] }, readSecret)).toMatchObject({ ssl: true });
+    expect(await connectionSettings({ sasl: auth.sasl }, readSecret)).toMatchObject({ ssl: true });
+  });
+
+  it('reads a client certificate secret as AWS documents it: certificate chain, private key, its password', async () => {
+    writeFileSync(join(dir, 'ca.json'), JSON.stringify({ certificate: PEM }));
+    writeFileSync(
+      join(dir, 'mtls.json'),
+      JSON.stringify({ certificate: PEM, privateKey: KEY, privateKeyPassword: 'p' }),
+    );
+    const mtls = { clientCertificateSecretArn: MTLS, serverRootCaSecretArn: CA };
+    expect(await connectionSettings(mtls, readSecret)).toEqual({
+      ssl: { ca: [PEM], cert: PEM, key: KEY, passphrase: 'p' },
+    });
+    writeFileSync(join(dir, 'mtls.json'), JSON.stringify({ certificate: PEM }));
+    expect(authProblem(await connectionSettings(mtls, readSecret).catch((e: unknown) => e))).toBe(
+      `the secret ${MTLS} (clientCertificateTlsAuth) needs "certificate" and "privateKey" in PEM (and "privateKeyPassword" for an encrypted key)`,
+    );
   });
 
   it('says which secret and which field is wrong, as an authentication problem', async () => {
