@@ -1,7 +1,9 @@
 /**
  * How an event's consumer authenticates, read from the event as AWS reads it: a `kafka` event's
  * `accessConfigurations` (saslScram256Auth, saslScram512Auth, saslPlainAuth, clientCertificateTlsAuth,
- * serverRootCaCertificate; each a Secrets Manager secret ARN) and an `msk` event's `saslScram512`. As on
+ * serverRootCaCertificate; each a Secrets Manager secret ARN) and an `msk` event's `saslScram512` — or,
+ * with the plugin option `mskIam`, MSK IAM for an `msk` event without it, signed with the developer's own
+ * AWS credentials as a function's role signs on AWS (kafka-cluster-auth.html, msk-cluster-auth.html). As on
  * Lambda, SASL always runs over TLS (SASL_SSL), a client certificate means mutual TLS, and a server root
  * CA alone means TLS without SASL
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-cluster-auth.html).
@@ -23,9 +25,18 @@ const SASL_KEYS: Record<string, SaslMechanism> = {
   saslPlainAuth: 'plain',
 };
 
+/** Signs an MSK IAM token for `region` (aws-msk-iam-sasl-signer-js's generateAuthToken). */
+export type IamTokenSigner = (region: string) => Promise<{ token: string }>;
+
+/** The signer of aws-msk-iam-sasl-signer-js with the default AWS credential chain (profile, env, SSO, …). */
+export const signWithOwnCredentials: IamTokenSigner = async (region) =>
+  (await import('aws-msk-iam-sasl-signer-js')).generateAuthToken({ region });
+
 export interface ClusterAuth {
   /** SASL over TLS, with `{"username","password"}` from the secret */
   sasl?: { mechanism: SaslMechanism; secretArn: string };
+  /** MSK IAM: SASL/OAUTHBEARER over TLS with a token signed for the cluster's region */
+  iam?: { region: string };
   /** mutual TLS, with `{"certificate","privateKey","privateKeyPassword"?}` (PEM) from the secret */
   clientCertificateSecretArn?: string;
   /** a secret whose `certificate` field is the PEM of the CA that signed the brokers' certificates */
@@ -43,10 +54,14 @@ export function readClusterAuth(
   where: string,
   kind: 'msk' | 'kafka',
   raw: Record<string, unknown>,
+  msk: { iam: boolean; region: string } = { iam: false, region: 'us-east-1' },
 ): ClusterAuth | undefined {
   if (kind === 'msk') {
     const secretArn = arnOf(raw.saslScram512);
-    return secretArn ? { sasl: { mechanism: 'scram-sha-512', secretArn } } : undefined;
+    if (secretArn) return { sasl: { mechanism: 'scram-sha-512', secretArn } };
+    // the cluster's region, from its ARN (arn:aws:kafka:<region>:…), else the service's
+    const region = typeof raw.arn === 'string' ? /^arn:aws[\w-]*:kafka:([\w-]+):/.exec(raw.arn)?.[1] : undefined;
+    return msk.iam ? { iam: { region: region ?? msk.region } } : undefined;
   }
   const access = raw.accessConfigurations;
   if (!access || typeof access !== 'object') return undefined;
@@ -67,6 +82,7 @@ export function readClusterAuth(
 /** `PLAINTEXT`, `SSL`, `SSL (client certificate)` or `SASL_SSL (SCRAM-SHA-512)`: what the `ready:` line says of a consumer. */
 export function describeClusterAuth(auth: ClusterAuth | undefined): string {
   if (auth?.sasl) return `SASL_SSL (${auth.sasl.mechanism.toUpperCase()})`;
+  if (auth?.iam) return 'SASL_SSL (OAUTHBEARER, MSK IAM)';
   if (auth?.clientCertificateSecretArn) return 'SSL (client certificate)';
   return auth?.serverRootCaSecretArn ? 'SSL' : 'PLAINTEXT';
 }
@@ -80,12 +96,33 @@ async function secretFor(readSecret: SecretReader, arn: string, what: string): P
   }
 }
 
-/** The kafkajs `ssl` and `sasl` settings of `auth`, with its secrets read now. */
+/**
+ * The kafkajs `ssl` and `sasl` settings of `auth`, with its secrets read now. For MSK IAM a token is
+ * signed now, so missing credentials are told before any connection, and again by kafkajs's
+ * `oauthBearerProvider` for every connection (a token lives 15 minutes).
+ */
 export async function connectionSettings(
   auth: ClusterAuth | undefined,
   readSecret: SecretReader,
+  signIamToken: IamTokenSigner = signWithOwnCredentials,
 ): Promise<{ ssl?: ConnectionOptions | boolean; sasl?: SASLOptions }> {
   if (!auth) return {};
+  if (auth.iam) {
+    const { region } = auth.iam;
+    const sign = async () => {
+      try {
+        return { value: (await signIamToken(region)).token };
+      } catch (error) {
+        throw new ClusterAuthError(
+          `an MSK IAM token for ${region} cannot be signed with your AWS credentials (${(error as Error).message}): ` +
+            'set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
+          error,
+        );
+      }
+    };
+    await sign();
+    return { ssl: true, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: sign } };
+  }
   let ssl: ConnectionOptions = {};
   if (auth.serverRootCaSecretArn) {
     const secret = await secretFor(readSecret, auth.serverRootCaSecretArn, 'serverRootCaCertificate');
@@ -140,10 +177,12 @@ export class ClusterAuthError extends OfflineKafkaError {
  * cannot be read (a ClusterAuthError, wrapped or not), credentials the broker refuses, a certificate the
  * consumer does not trust (kafkajs-resilience's brokerRefusal). Undefined for anything else.
  */
-export function authProblem(error: unknown): string | undefined {
+export function authProblem(error: unknown, auth?: ClusterAuth): string | undefined {
   const own = clusterAuthError(error);
   if (own) return own.message;
   const refusal = brokerRefusal(error);
+  if (refusal?.kind === 'credentials' && auth?.iam)
+    return `the broker refused the MSK IAM token (${refusal.message}): your AWS identity needs kafka-cluster:Connect (and the topic and group actions) on the cluster`;
   if (refusal?.kind === 'credentials')
     return `the broker refused the credentials (${refusal.message}): check the username and password in the secret`;
   if (refusal?.kind === 'certificate')

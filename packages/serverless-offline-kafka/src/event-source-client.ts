@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import { connectionSettings } from './cluster-auth';
+import { connectionSettings, type IamTokenSigner } from './cluster-auth';
 import { consumerLogCreator, type ConsumerLogContext } from './consumer-log';
 import { FailureWriter } from './failure-destination';
 import type { SecretReader } from './secrets';
@@ -12,6 +12,8 @@ export interface EventSourceClientDeps {
   settings: EventSourceSettings;
   clientId: string;
   readSecret?: SecretReader;
+  /** signs MSK IAM tokens (default: with the developer's own AWS credentials) */
+  signIamToken?: IamTokenSigner;
   /** the kafkajs client (tests give a fake) */
   createKafka?: (config: KafkaConfig) => Kafka;
   /** what its kafkajs log lines say and when (./consumer-log) */
@@ -58,8 +60,12 @@ export class EventSourceClient {
   /** Before a connection attempt: for an event with authentication, a client with its secrets read now. */
   async authenticate(): Promise<void> {
     const { auth } = this.#deps.settings;
-    if (!auth?.sasl && !auth?.serverRootCaSecretArn) return;
-    const security = await connectionSettings(auth, this.#deps.readSecret ?? missingSecretReader);
+    if (!auth) return;
+    const security = await connectionSettings(
+      auth,
+      this.#deps.readSecret ?? missingSecretReader,
+      this.#deps.signIamToken,
+    );
     await this.#failureWriter.close();
     this.#kafka = this.#create(security);
     this.#failureWriter = new FailureWriter(this.#kafka);

@@ -99,7 +99,7 @@ export class EventSource {
    * for an unreachable broker, else one line per attempt. */
   #tellFailedAttempt(error: unknown, wait: number): void {
     const { topic, brokers, auth } = this.#deps.settings;
-    const problem = authProblem(error);
+    const problem = authProblem(error, auth);
     if (problem) {
       // who the consumer is, not the broker being away: one line until it changes or is fixed
       if (problem === this.#authProblemTold) return;

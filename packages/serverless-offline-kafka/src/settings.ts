@@ -66,6 +66,8 @@ export interface PluginOptions {
   useInProcess?: boolean;
   /** secret ARN → a JSON file holding that secret, instead of asking Secrets Manager */
   secrets: Record<string, string>;
+  /** `msk` events without saslScram512 authenticate with MSK IAM, signed with the developer's AWS credentials */
+  mskIam: boolean;
 }
 
 export interface ServiceContext {
@@ -161,7 +163,7 @@ export function readEventSettings(
     reportBatchItemFailures: raw.functionResponseType === 'ReportBatchItemFailures',
     onFailureDestination: asString(raw.onFailureDestination),
     // the `brokers` option points every event at one local (plaintext) broker: the events' own auth is for theirs
-    auth: options.brokers ? undefined : readClusterAuth(where, kind, raw),
+    auth: options.brokers ? undefined : readClusterAuth(where, kind, raw, { iam: options.mskIam, region: ctx.region }),
   };
 }
 
@@ -191,9 +193,13 @@ export function readPluginOptions(raw: unknown): PluginOptions {
       'custom.serverless-offline-kafka.secrets: must map each secret ARN to the path of a JSON file',
     );
   }
+  if (o.mskIam !== undefined && typeof o.mskIam !== 'boolean') {
+    throw new OfflineKafkaConfigError('custom.serverless-offline-kafka.mskIam: must be true or false');
+  }
   return {
     brokers: parseBrokers(o.brokers),
     secrets: secrets as Record<string, string>,
+    mskIam: o.mskIam === true,
     retryBackoff: { initialMs, maxMs },
     sessionTimeoutMs,
     ...(o.useInProcess === undefined ? {} : { useInProcess: o.useInProcess }),

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { createSecretReader } from '../../src/secrets';
 
 const SCRAM = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:scram-AbCdEf';
 const CA = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ca-AbCdEf';
+const missingSecrets = (arn: string) => Promise.reject(new Error(`no secret ${arn}`));
 const MTLS = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mtls-AbCdEf';
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIE\n-----END ENCRYPTED PRIVATE KEY-----\n';
@@ -105,6 +107,57 @@ describe('connectionSettings and the secrets', () => {
     writeFileSync(join(dir, 'ca.json'), JSON.stringify({ certificate: 'not a PEM' }));
     expect(authProblem(await connectionSettings(auth, readSecret).catch((e: unknown) => e))).toContain(
       'has no "certificate" field',
+    );
+  });
+});
+
+describe('MSK IAM', () => {
+  it('signs a token for the cluster region before connecting and again for every connection kafkajs opens', async () => {
+    const regions: string[] = [];
+    let n = 0;
+    const sign = async (region: string) => {
+      regions.push(region);
+      n += 1;
+      return { token: `token-${n}` };
+    };
+    const settings = await connectionSettings({ iam: { region: 'eu-central-1' } }, missingSecrets, sign);
+    expect(settings.ssl).toBe(true);
+    expect(settings.sasl?.mechanism).toBe('oauthbearer');
+    const provider = (settings.sasl as { oauthBearerProvider: () => Promise<{ value: string }> }).oauthBearerProvider;
+    expect(await provider()).toEqual({ value: 'token-2' });
+    expect(await provider()).toEqual({ value: 'token-3' });
+    expect(regions).toEqual(['eu-central-1', 'eu-central-1', 'eu-central-1']);
+    expect(describeClusterAuth({ iam: { region: 'eu-central-1' } })).toBe('SASL_SSL (OAUTHBEARER, MSK IAM)');
+  });
+
+  it('tells missing AWS credentials before connecting, and a refused token as a matter of IAM permissions', async () => {
+    const noCredentials = async () => {
+      throw new Error('Could not load credentials from any providers');
+    };
+    const auth = { iam: { region: 'eu-west-1' } };
+    const error = await connectionSettings(auth, missingSecrets, noCredentials).catch((e: unknown) => e);
+    expect(authProblem(error, auth)).toBe(
+      'an MSK IAM token for eu-west-1 cannot be signed with your AWS credentials (Could not load credentials from any providers): ' +
+        'set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
+    );
+    const refused = Object.assign(new Error('SASL OAUTHBEARER authentication failed: Access denied'), {
+      name: 'KafkaJSSASLAuthenticationError',
+    });
+    expect(authProblem(refused, auth)).toMatch(/^the broker refused the MSK IAM token .*kafka-cluster:Connect/);
+  });
+
+  it("the default signer is aws-msk-iam-sasl-signer-js's, with the developer's credential chain", () => {
+    // the built package (its dynamic import() runs in Node, not in jest's module system)
+    const dist = join(__dirname, '../../dist/cluster-auth.js');
+    const script = `require(${JSON.stringify(dist)}).signWithOwnCredentials('eu-west-1').then((t) => process.stdout.write(t.token))`;
+    const env = { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local-secret' };
+    const run = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const url = new URL(Buffer.from(run.stdout, 'base64url').toString());
+    expect(url.host).toBe('kafka.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+      /^AKIDLOCAL\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/,
     );
   });
 });

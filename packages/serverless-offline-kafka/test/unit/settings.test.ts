@@ -37,6 +37,21 @@ describe('settings', () => {
     const far = readEventSettings(ctx, readPluginOptions({}), { key: 'w' }, 'kafka', event);
     expect(far).toMatchObject({ brokers: ['far:9096'], auth: { sasl: { mechanism: 'scram-sha-512' } } });
   });
+
+  it('with mskIam, an msk event without saslScram512 uses MSK IAM in the region of its cluster ARN', () => {
+    const arn = 'arn:aws:kafka:eu-central-1:123456789012:cluster/demo/6e1b4c2a-1f0e-4b8a-9c3d-2f5e7a9b1c0d-2';
+    const iam = readPluginOptions({ mskIam: true });
+    expect(readEventSettings(ctx, iam, { key: 'w' }, 'msk', { arn, topic: 't' }).auth).toEqual({
+      iam: { region: 'eu-central-1' },
+    });
+    // a CloudFormation reference instead of an ARN: the service's region
+    const ref = { arn: { 'Fn::ImportValue': 'cluster' }, topic: 't' };
+    expect(readEventSettings(ctx, iam, { key: 'w' }, 'msk', ref).auth).toEqual({ iam: { region: ctx.region } });
+    expect(
+      readEventSettings(ctx, readPluginOptions({}), { key: 'w' }, 'msk', { arn, topic: 't' }).auth,
+    ).toBeUndefined();
+    expect(() => readPluginOptions({ mskIam: 'yes' })).toThrow(/mskIam: must be true or false/);
+  });
 });
 
 describe('plugin options', () => {
