@@ -58,18 +58,29 @@ describe("kafkajs's lines in the JSON log", () => {
         retryTime: 400,
       },
     );
+    line('Connection', logLevel.ERROR, 'Response Produce(key: 0, version: 7)', {
+      error: 'This server is not the leader for that topic-partition',
+    });
     line('BrokerPool', logLevel.ERROR, 'SASL SCRAM SHA512 authentication failed: wrong password', { retryCount: 0 });
     line('Connection', logLevel.ERROR, 'Response SaslAuthenticate(key: 36, version: 1)', { error: 'bad' });
     line('Consumer', logLevel.ERROR, 'Crash: KafkaJSNumberOfRetriesExceeded: x');
     line('Runner', logLevel.ERROR, 'The coordinator is not aware of this member', { groupId: 'g' });
     line('Consumer', logLevel.WARN, 'Could not find a partition assigner');
+    log({
+      namespace: undefined as unknown as string,
+      level: logLevel.WARN,
+      label: '',
+      log: { timestamp: '', logger: 'kafkajs', message: 'KafkaJS v2.0.0 switched default partitioner.' },
+    });
     expect(lines.map((l) => [l.level, l.namespace])).toEqual([
       ['debug', 'Producer'],
+      ['debug', 'Connection'],
       ['debug', 'BrokerPool'],
       ['debug', 'Connection'],
       ['debug', 'Consumer'],
       ['error', 'Runner'],
       ['warn', 'Consumer'],
+      ['warn', undefined],
     ]);
   });
 });

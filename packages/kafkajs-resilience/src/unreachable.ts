@@ -132,7 +132,8 @@ function someInChain(error: unknown, test: (e: ErrorLike) => boolean, depth = 0)
 
 /** A kafkajs log line, as a kafkajs `logCreator` receives it (`namespace`, and the `log` fields used here). */
 export interface KafkajsLogEntry {
-  namespace: string;
+  /** undefined for the lines of kafkajs's root logger (src/index.js) */
+  namespace: string | undefined;
   message: string;
   /** set by kafkajs on a line about one failed attempt of an operation it retries */
   retryCount?: unknown;
@@ -155,8 +156,9 @@ export type KafkajsLogKind = 'unreachable' | 'crash' | 'refused' | 'attempt' | '
  *   authentication failed: …" and "SASL SCRAM … authentication: Invalid username or password", logged by the authenticator itself
  *   (namespace SaslAuthenticator-<mechanism>) and again by cluster/brokerPool.js, and network/connection.js's
  *   "Response SaslAuthenticate(…)"); the caller gets a KafkaJSSASLAuthenticationError (brokerRefusal);
- * - `attempt`: any other line about one failed attempt of an operation kafkajs retries (it carries
- *   `retryCount`: producer/sendMessages.js, admin/index.js, cluster/brokerPool.js): the operation's last
+ * - `attempt`: any other line about one failed request (network/connection.js's "Response <Api>(…)"
+ *   with the broker's error, which it then throws) or one failed attempt of an operation kafkajs retries
+ *   (it carries `retryCount`: producer/sendMessages.js, admin/index.js, cluster/brokerPool.js): the
  *   failure reaches the caller as an error;
  * - `other`: anything else (a rebalance, a protocol error answer outside a retry, …).
  */
@@ -170,11 +172,12 @@ export function kafkajsLogKind(entry: KafkajsLogEntry): KafkajsLogKind {
     return 'unreachable';
   if (namespace === 'Consumer' && /^(Crash: |Restarting the consumer in )/.test(message)) return 'crash';
   if (
-    (namespace === 'BrokerPool' || namespace.startsWith('SaslAuthenticator-')) &&
+    (namespace === 'BrokerPool' || String(namespace).startsWith('SaslAuthenticator-')) &&
     /^SASL [A-Z0-9 -]+ authentication( failed)?: /.test(message)
   )
     return 'refused';
   if (namespace === 'Connection' && /^Response SaslAuthenticate\(/.test(message)) return 'refused';
+  if (namespace === 'Connection' && /^Response \w+\(/.test(message)) return 'attempt';
   if (typeof entry.retryCount === 'number') return 'attempt';
   return 'other';
 }

@@ -95,12 +95,13 @@ describe('kafkajsLogKind', () => {
       { namespace: 'Admin', message: 'Could not create topics', retryCount: 0 },
       { namespace: 'Connection', message: 'Response Produce(key: 0, version: 7)' },
       { namespace: 'Runner', message: 'The group is rebalancing, re-joining' },
+      { namespace: undefined, message: 'KafkaJS v2.0.0 switched default partitioner.' },
     ].map(kafkajsLogKind);
     expect(kinds).toEqual([
       ...['unreachable', 'unreachable', 'unreachable', 'unreachable', 'unreachable'],
       ...['crash', 'crash'],
       ...['refused', 'refused', 'refused', 'refused', 'refused'],
-      ...['attempt', 'attempt', 'other', 'other'],
+      ...['attempt', 'attempt', 'attempt', 'other', 'other'],
     ]);
   });
 
@@ -131,6 +132,12 @@ describe('kafkajsLogKind', () => {
       'this.logger.namespace(`SaslAuthenticator-${mechanism}`)',
     );
     expect(read('network/connection.js')).toContain('this.logError(`Response ${requestInfo(entry)}`');
+    // a failed request: logged, then thrown to the caller
+    expect(read('network/connection.js')).toMatch(
+      /this\.logError\(`Response \$\{requestInfo\(entry\)\}`[^]*?throw e\n/,
+    );
+    // kafkajs's root logger (no namespace) warns of its partitioner
+    expect(read('index.js')).toMatch(/logger\.warn\(\s*`KafkaJS v2\.0\.0 switched default partitioner/);
     // failed attempts of retried operations carry retryCount
     expect(read('producer/sendMessages.js')).toContain(
       'logger.error(`Failed to send messages: ${e.message}`, { retryCount, retryTime })',
