@@ -144,7 +144,8 @@ export async function waitReachable(
   throw new BrokerError(`the broker did not accept connections on ${host}:${port} within ${timeoutMs / 1000} s`);
 }
 
-function chooseMode(env: NodeJS.ProcessEnv): BrokerMode {
+/** Docker Compose when its engine runs, else the jars (BROKER_MODE=docker|jar decides instead). */
+export function chooseMode(env: NodeJS.ProcessEnv): BrokerMode {
   const forced = env.BROKER_MODE;
   if (forced && forced !== 'auto') {
     if (forced !== 'docker' && forced !== 'jar')

@@ -11,10 +11,11 @@
  * their own (a temporary folder, free ports). Stopped by its pid, never by name.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BrokerError,
+  chooseMode,
   ensureJars,
   isOurJavaBroker,
   isReachable,
@@ -75,7 +76,10 @@ export const SECURE_PORTS: SecurePorts = {
 };
 /** The SCRAM user of `npm run broker -- up --secure`: a local broker's, known to anyone who reads this file. */
 export const SECURE_USER: ScramUser = { username: 'local', password: 'local-scram-secret' };
-const CLUSTER_ID = 'kSrvLsSecureBroker0001A';
+export const SECURE_CLUSTER_ID = 'kSrvLsSecureBroker0001A';
+/** Where docker-compose.yml's kafka-secure service sees .cache/broker-secure, and keeps its data (gone with the container). */
+export const CONTAINER_DIR = '/secure';
+export const CONTAINER_DATA_DIR = '/tmp/kafka-secure-data';
 const STATE_DIR = join(paths.ROOT, '.cache', 'broker-secure');
 const STATE_FILE = join(STATE_DIR, 'state.json');
 
@@ -255,6 +259,32 @@ function clientPropertiesText(user: ScramUser, caFile: string): string {
   ].join('\n');
 }
 
+const KEYSTORE_PASSWORD = 'local-keystore-pass';
+
+/**
+ * Write what a secured broker in `dir` runs with: new certificates (./makeCertificates), its
+ * server.properties and the client.properties for Kafka's own tools. The jar broker and the Docker
+ * Compose one (server.docker.properties, the same settings with the container's paths) read them.
+ */
+export function prepareSecureFiles(dir: string, ports: SecurePorts, user: ScramUser) {
+  mkdirSync(dir, { recursive: true });
+  const { caFile, keystore, clientCertificate } = makeCertificates(dir, KEYSTORE_PASSWORD);
+  // openssl writes it for its owner only; the kafka-secure container reads it as its own user (a local
+  // broker's keystore, whose password is in this file)
+  chmodSync(keystore, 0o644);
+  const dataDir = join(dir, 'data');
+  const properties = join(dir, 'server.properties');
+  writeFileSync(properties, secureServerProperties(ports, keystore, KEYSTORE_PASSWORD, dataDir, caFile));
+  const inContainer = certificateFiles(CONTAINER_DIR);
+  writeFileSync(
+    join(dir, 'server.docker.properties'),
+    secureServerProperties(ports, inContainer.keystore, KEYSTORE_PASSWORD, CONTAINER_DATA_DIR, inContainer.caFile),
+  );
+  const clientProperties = join(dir, 'client.properties');
+  writeFileSync(clientProperties, clientPropertiesText(user, caFile));
+  return { caFile, clientCertificate, properties, clientProperties, dataDir };
+}
+
 /**
  * Start a secured broker in `dir` (its certificates, properties, data and log), listening on `ports`;
  * resolves once every listener accepts connections. Storage already formatted in `dir` is kept (topics
@@ -269,20 +299,24 @@ export async function startSecureBroker(options: {
 }): Promise<SecureBroker> {
   const { dir, ports, user } = options;
   if (!existsSync(join(paths.LIBS_DIR, '.complete'))) await ensureJars();
-  mkdirSync(dir, { recursive: true });
-  const password = 'local-keystore-pass';
-  const { caFile, keystore, clientCertificate } = makeCertificates(dir, password);
-  const dataDir = join(dir, 'data');
-  const properties = join(dir, 'server.properties');
-  writeFileSync(properties, secureServerProperties(ports, keystore, password, dataDir, caFile));
-  const clientProperties = join(dir, 'client.properties');
-  writeFileSync(clientProperties, clientPropertiesText(user, caFile));
+  const { caFile, clientCertificate, properties, clientProperties, dataDir } = prepareSecureFiles(dir, ports, user);
   const classpath = `${paths.LIBS_DIR}/*`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const scram = `SCRAM-SHA-512=[name=${user.username},password=${user.password}]`;
     run(
       'java',
-      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', properties, '--add-scram', scram],
+      [
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        SECURE_CLUSTER_ID,
+        '-c',
+        properties,
+        '--add-scram',
+        scram,
+      ],
       dir,
     );
   }
@@ -319,7 +353,9 @@ export async function startSecureBroker(options: {
 export const secureCaFile = (): string => certificateFiles(STATE_DIR).caFile;
 
 interface SecureState {
-  pid: number;
+  /** how it runs: a java process of ours (`pid`), or docker-compose.yml's kafka-secure service */
+  mode: 'jar' | 'docker';
+  pid?: number;
   startedAt: string;
 }
 
@@ -348,8 +384,21 @@ export function describeSecureBroker(
   ].join('\n');
 }
 
-/** `npm run broker -- up --secure`: start the secured broker unless the one started earlier still runs. */
-export async function upSecure(say: (line: string) => void): Promise<SecureBroker | undefined> {
+/** The docker-compose.yml service of the secured broker (profile `secure`). */
+const COMPOSE_SERVICE = 'kafka-secure';
+
+/** Is the secured broker `up --secure` started still there? */
+async function stillRunning(state: SecureState | undefined): Promise<boolean> {
+  if (state?.mode === 'docker') return isReachable(HOST, SECURE_PORTS.plaintext, 500);
+  return isOurJavaBroker(state?.pid, STATE_DIR);
+}
+
+/**
+ * `npm run broker -- up --secure`: start the secured broker unless the one started earlier still runs —
+ * with Docker Compose when its engine runs (the kafka-secure service, reading the files written here),
+ * else from the jars. True when this call started it.
+ */
+export async function upSecure(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const state = readSecureState();
   const description = {
     scram: `${HOST}:${SECURE_PORTS.scram}`,
@@ -361,9 +410,10 @@ export async function upSecure(say: (line: string) => void): Promise<SecureBroke
     user: SECURE_USER,
     clientProperties: join(STATE_DIR, 'client.properties'),
   };
-  if (isOurJavaBroker(state?.pid, STATE_DIR)) {
-    say(`the secured broker is already running (pid ${state!.pid})\n${describeSecureBroker(description)}`);
-    return undefined;
+  if (await stillRunning(state)) {
+    const how = state!.mode === 'docker' ? 'Docker Compose' : `pid ${state!.pid}`;
+    say(`the secured broker is already running (${how})\n${describeSecureBroker(description)}`);
+    return false;
   }
   const taken = await Promise.all(Object.values(SECURE_PORTS).map((port) => isReachable(HOST, port, 300)));
   if (taken.some(Boolean)) {
@@ -373,22 +423,47 @@ export async function upSecure(say: (line: string) => void): Promise<SecureBroke
     );
   }
   const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  if (chooseMode(env) === 'docker') {
+    say(
+      `starting a secured Apache Kafka broker with Docker Compose (service ${COMPOSE_SERVICE}, files in ${STATE_DIR})`,
+    );
+    prepareSecureFiles(STATE_DIR, SECURE_PORTS, SECURE_USER);
+    const result = spawnSync('docker', ['compose', '--profile', 'secure', 'up', '-d', '--wait', COMPOSE_SERVICE], {
+      cwd: paths.ROOT,
+      stdio: 'inherit',
+      env,
+    });
+    if (result.status !== 0) throw new BrokerError('docker compose up failed (see its output above)');
+    writeFileSync(STATE_FILE, JSON.stringify({ mode: 'docker', startedAt: new Date().toISOString() }, null, 2));
+    say(`ready in ${elapsed()}\n${describeSecureBroker(description)}`);
+    return true;
+  }
   say(`starting a secured Apache Kafka broker from jars in ${STATE_DIR}`);
   const broker = await startSecureBroker({ dir: STATE_DIR, ports: SECURE_PORTS, user: SECURE_USER, detached: true });
-  writeFileSync(STATE_FILE, JSON.stringify({ pid: broker.pid, startedAt: new Date().toISOString() }, null, 2));
-  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid})\n${describeSecureBroker(broker)}`);
-  return broker;
+  const record: SecureState = { mode: 'jar', pid: broker.pid, startedAt: new Date().toISOString() };
+  writeFileSync(STATE_FILE, JSON.stringify(record, null, 2));
+  say(`ready in ${elapsed()} (pid ${broker.pid})\n${describeSecureBroker(broker)}`);
+  return true;
 }
 
 /** `npm run broker -- down --secure`: stop the secured broker `up --secure` started, if it runs. */
 export async function downSecure(say: (line: string) => void): Promise<boolean> {
   const state = readSecureState();
   rmSync(STATE_FILE, { force: true });
+  if (state?.mode === 'docker') {
+    say(`stopping the secured broker (Docker Compose service ${COMPOSE_SERVICE})`);
+    spawnSync('docker', ['compose', '--profile', 'secure', 'rm', '--stop', '--force', COMPOSE_SERVICE], {
+      cwd: paths.ROOT,
+      stdio: 'inherit',
+    });
+    return true;
+  }
   if (!isOurJavaBroker(state?.pid, STATE_DIR)) {
     say('nothing to stop: no secured broker was started by npm run broker -- up --secure');
     return false;
   }
   say(`stopping the secured broker (pid ${state!.pid})`);
-  await stopJavaBroker(state!.pid, STATE_DIR, say);
+  await stopJavaBroker(state!.pid!, STATE_DIR, say);
   return true;
 }

@@ -1,7 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { CLUSTER_ID, KAFKA_VERSION, serverProperties } from '../../../broker/broker';
+import {
+  CONTAINER_DATA_DIR,
+  CONTAINER_DIR,
+  prepareSecureFiles,
+  SECURE_CLUSTER_ID,
+  SECURE_PORTS,
+  SECURE_USER,
+} from '../../../broker/secure';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -71,5 +80,62 @@ describe('docker-compose.yml and the jar broker', () => {
       `PLAINTEXT://${ui.environment.KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS}`,
     );
     expect(ui.environment.SERVER_ADDRESS).toBe('127.0.0.1');
+  });
+});
+
+describe("docker-compose.yml's kafka-secure and the jar secured broker", () => {
+  const compose = load(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<
+      string,
+      {
+        image: string;
+        profiles: string[];
+        network_mode: string;
+        volumes: string[];
+        command: string[];
+        healthcheck: { test: string[] };
+      }
+    >;
+  };
+  const service = compose.services['kafka-secure']!;
+  const dir = mkdtempSync(join(tmpdir(), 'secure-compose-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('run the same Kafka, cluster id and SCRAM user, reading the files up --secure writes, on the host network', () => {
+    expect(service.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
+    expect(service.profiles).toEqual(['secure']); // `npm run broker -- up` starts the plain broker alone
+    expect(service.network_mode).toBe('host'); // listeners on 127.0.0.1, like the jar broker's
+    expect(service.volumes).toEqual([`./.cache/broker-secure:${CONTAINER_DIR}:ro`]);
+    const command = service.command.join(' ');
+    expect(command).toContain(`-t ${SECURE_CLUSTER_ID} -c ${CONTAINER_DIR}/server.docker.properties`);
+    expect(command).toContain(`'SCRAM-SHA-512=[name=${SECURE_USER.username},password=${SECURE_USER.password}]'`);
+    expect(command).toContain(`kafka-server-start.sh ${CONTAINER_DIR}/server.docker.properties`);
+    expect(service.healthcheck.test.join(' ')).toContain(`--bootstrap-server 127.0.0.1:${SECURE_PORTS.plaintext}`);
+  });
+
+  it('get the jar broker’s settings, with paths the container can read', () => {
+    prepareSecureFiles(dir, SECURE_PORTS, SECURE_USER);
+    const read = (file: string) =>
+      new Map(
+        readFileSync(join(dir, file), 'utf8')
+          .split('\n')
+          .filter((line) => line && !line.startsWith('#'))
+          .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+      );
+    const jar = read('server.properties');
+    const docker = read('server.docker.properties');
+    expect([...docker.keys()].sort()).toEqual([...jar.keys()].sort());
+    const differ = [...jar.keys()].filter((key) => jar.get(key) !== docker.get(key));
+    // exactly the paths differ, each naming the same file under the container's mount (or its data dir)
+    for (const key of differ) {
+      const path = docker.get(key)!;
+      if (key === 'log.dirs') expect(path).toBe(CONTAINER_DATA_DIR);
+      else expect(join(dir, relative(CONTAINER_DIR, path))).toBe(jar.get(key));
+    }
+    expect(differ.sort()).toEqual(
+      ['listener.name.mtls.ssl.truststore.location', 'log.dirs', 'ssl.keystore.location'].sort(),
+    );
+    // the container reads the keystore as its own user
+    expect(statSync(join(dir, 'broker.p12')).mode & 0o044).toBe(0o044);
   });
 });
