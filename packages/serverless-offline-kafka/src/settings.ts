@@ -193,13 +193,15 @@ export function readPluginOptions(raw: unknown): PluginOptions {
       'custom.serverless-offline-kafka.secrets: must map each secret ARN to the path of a JSON file',
     );
   }
-  if (o.mskIam !== undefined && typeof o.mskIam !== 'boolean') {
+  // a boolean, or what `${env:X, false}` resolves to
+  const mskIam = o.mskIam === undefined ? false : { true: true, false: false }[String(o.mskIam)];
+  if (mskIam === undefined) {
     throw new OfflineKafkaConfigError('custom.serverless-offline-kafka.mskIam: must be true or false');
   }
   return {
     brokers: parseBrokers(o.brokers),
     secrets: secrets as Record<string, string>,
-    mskIam: o.mskIam === true,
+    mskIam,
     retryBackoff: { initialMs, maxMs },
     sessionTimeoutMs,
     ...(o.useInProcess === undefined ? {} : { useInProcess: o.useInProcess }),

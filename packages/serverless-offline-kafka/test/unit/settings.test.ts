@@ -50,6 +50,8 @@ describe('settings', () => {
     expect(
       readEventSettings(ctx, readPluginOptions({}), { key: 'w' }, 'msk', { arn, topic: 't' }).auth,
     ).toBeUndefined();
+    expect(readPluginOptions({ mskIam: 'true' }).mskIam).toBe(true); // as ${env:MSK_IAM} resolves
+    expect(readPluginOptions({ mskIam: 'false' }).mskIam).toBe(false);
     expect(() => readPluginOptions({ mskIam: 'yes' })).toThrow(/mskIam: must be true or false/);
   });
 });
