@@ -2,11 +2,8 @@ import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { connectionSettings, type IamTokenSigner } from './cluster-auth';
 import { consumerLogCreator, type ConsumerLogContext } from './consumer-log';
 import { FailureWriter } from './failure-destination';
-import type { SecretReader } from './secrets';
+import { missingSecretReader, type SecretReader } from './secrets';
 import type { EventSourceSettings } from './settings';
-
-/** The reader of an event source given none: every secret is missing. */
-const missingSecretReader: SecretReader = (arn) => Promise.reject(new Error(`no secret reader for ${arn}`));
 
 export interface EventSourceClientDeps {
   settings: EventSourceSettings;

@@ -9,9 +9,10 @@ import type { LogLevel } from './consumer-log';
 import { EventSourceClient } from './event-source-client';
 import { toLambdaRecord } from './event';
 import { createRecordFilter } from './filter';
+import { SchemaRegistry } from './schema-registry';
 import { PartitionWorker } from './partition-worker';
 import type { EventSourceSettings, PluginOptions } from './settings';
-import type { SecretReader } from './secrets';
+import { missingSecretReader, type SecretReader } from './secrets';
 import { prepareGroup } from './starting-position';
 
 export interface EventSourceDeps {
@@ -47,6 +48,7 @@ export class EventSource {
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #paused = new Set<number>();
   readonly #filter: (value: string) => boolean;
+  readonly #registry: SchemaRegistry | undefined;
   #consumer: Consumer | undefined;
   /** the last authentication problem told, so a failing retry loop says it once */
   #authProblemTold: string | undefined;
@@ -59,6 +61,13 @@ export class EventSource {
     this.#deps = deps;
     const { settings } = deps;
     this.#filter = createRecordFilter({ patterns: settings.filterPatterns });
+    this.#registry =
+      settings.schemaRegistry &&
+      new SchemaRegistry({
+        settings: settings.schemaRegistry,
+        readSecret: deps.readSecret ?? missingSecretReader,
+        log: (level, message) => deps.log(level, `${this.#name}: ${message}`),
+      });
     this.#client = new EventSourceClient({
       ...deps,
       logContext: {
@@ -211,6 +220,7 @@ export class EventSource {
         region,
         backoff: options.retryBackoff,
         filter: this.#filter,
+        prepare: this.#registry && ((record) => this.#registry!.prepare(record)),
         invoke: (event) => this.#deps.invoke(settings.functionKey, event),
         commit: (nextOffset, epoch) => this.#commit(partition, nextOffset, epoch),
         sendFailures: (topic, failures) => this.#client.failureWriter.send(topic, failures),

@@ -24,6 +24,16 @@ export interface LambdaKafkaRecord {
   key?: string;
   value: string;
   headers: Array<Record<string, number[]>>;
+  /** with a schema registry: the format and schema id of the key and value it deserialized */
+  keySchemaMetadata?: SchemaMetadata;
+  valueSchemaMetadata?: SchemaMetadata;
+}
+
+/** As Lambda writes it for a record deserialized with a schema registry. */
+export interface SchemaMetadata {
+  dataFormat: 'AVRO' | 'PROTOBUF' | 'JSON';
+  /** the registry's schema id, as a string */
+  schemaId: string;
 }
 
 export interface LambdaKafkaEvent {

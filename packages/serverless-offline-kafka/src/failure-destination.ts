@@ -10,6 +10,9 @@ export const FAILURE_CONDITIONS = {
   retriesExhausted: 'RetriesExhausted',
   recordAgeExceeded: 'RecordAgeExceeded',
   payloadTooLarge: 'MaximumPayloadSizeExceeded',
+  // with a schema registry (./schema-registry): the record's schema is unknown, or it does not deserialize
+  schemaNotFound: 'SCHEMA_NOT_FOUND',
+  deserializationError: 'DESERIALIZATION_ERROR',
 } as const;
 export type FailureCondition = (typeof FAILURE_CONDITIONS)[keyof typeof FAILURE_CONDITIONS];
 
@@ -28,6 +31,8 @@ export interface FailureReason {
   invokeCount: number;
   /** the last invocation's error, if it failed with one */
   functionError?: string;
+  /** what went wrong before any invocation (a schema registry's failure), said where the record goes */
+  detail?: string;
 }
 
 export interface FailureDestinationDeps {
@@ -71,7 +76,8 @@ export class FailureDestination {
         ? `the destination ${settings.onFailureDestination} cannot be reached offline (only kafka://topic can)`
         : 'no onFailureDestination is configured';
       for (const f of failures) {
-        this.#deps.log('error', `${this.#partitionKey}: record dropped (${reason.condition}); ${where}: ${f.value}`);
+        const why = reason.detail ? `${reason.condition}: ${reason.detail}` : reason.condition;
+        this.#deps.log('error', `${this.#partitionKey}: record dropped (${why}); ${where}: ${f.value}`);
       }
       return true;
     }
@@ -81,7 +87,7 @@ export class FailureDestination {
         await this.#deps.sendFailures(topic, failures);
         this.#deps.log(
           'warning',
-          `${this.#partitionKey}: ${records.length} record(s) from offset ${records[0]!.offset} sent to kafka://${topic} (${reason.condition})`,
+          `${this.#partitionKey}: ${records.length} record(s) from offset ${records[0]!.offset} sent to kafka://${topic} (${reason.condition}${reason.detail ? `: ${reason.detail}` : ''})`,
         );
         return true;
       } catch (error) {

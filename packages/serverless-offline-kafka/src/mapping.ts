@@ -21,6 +21,17 @@ export const EVENT_SCHEMA_EXTENSION = {
   },
   bisectBatchOnFunctionError: { type: 'boolean' },
   functionResponseType: { type: 'string', enum: ['ReportBatchItemFailures'] },
+  // the mapping's provisioned mode and schema registry (checked in full by ./schema-registry)
+  provisionedPollerConfig: {
+    type: 'object',
+    properties: {
+      minimumPollers: { type: 'integer', minimum: 1, maximum: 200 },
+      maximumPollers: { type: 'integer', minimum: 1, maximum: 2000 },
+      pollerGroupName: { type: 'string' },
+    },
+    additionalProperties: false,
+  },
+  schemaRegistryConfig: { type: 'object' },
 } as const;
 
 /** `msk` has no `onFailureDestination` in the framework; `kafka` already has one. */
@@ -59,6 +70,26 @@ export function applyMappingSettings(props: Record<string, unknown>, kind: Event
     props.BisectBatchOnFunctionError = raw.bisectBatchOnFunctionError;
   }
   if (raw.functionResponseType === 'ReportBatchItemFailures') props.FunctionResponseTypes = ['ReportBatchItemFailures'];
+  const pollers = raw.provisionedPollerConfig as Record<string, unknown> | undefined;
+  if (pollers) {
+    props.ProvisionedPollerConfig = {
+      ...(pollers.minimumPollers === undefined ? {} : { MinimumPollers: pollers.minimumPollers }),
+      ...(pollers.maximumPollers === undefined ? {} : { MaximumPollers: pollers.maximumPollers }),
+      ...(pollers.pollerGroupName === undefined ? {} : { PollerGroupName: pollers.pollerGroupName }),
+    };
+  }
+  const registry = raw.schemaRegistryConfig as Record<string, unknown> | undefined;
+  if (registry) {
+    const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
+    props.SchemaRegistryConfig = {
+      SchemaRegistryURI: registry.schemaRegistryURI,
+      EventRecordFormat: registry.eventRecordFormat,
+      SchemaValidationConfigs: list(registry.schemaValidationConfigs).map((v) => ({ Attribute: v.attribute })),
+      ...(registry.accessConfigs
+        ? { AccessConfigs: list(registry.accessConfigs).map((a) => ({ Type: a.type, URI: a.uri })) }
+        : {}),
+    };
+  }
   if (kind === 'msk' && typeof raw.onFailureDestination === 'string') {
     props.DestinationConfig = { OnFailure: { Destination: raw.onFailureDestination } };
   }

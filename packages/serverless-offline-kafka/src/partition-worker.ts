@@ -3,6 +3,7 @@ import { BatchDelivery, type DeliveryScope, type InvocationReport } from './batc
 import { buildEvent, eventSize, recordSize, type LambdaKafkaRecord } from './event';
 import { FAILURE_CONDITIONS, FailureDestination, type FailureRecord } from './failure-destination';
 import { retryPolicy } from './retry-policy';
+import { SchemaRegistryUnavailableError, type PreparedRecord } from './schema-registry';
 import { LIMITS, type EventSourceSettings } from './settings';
 
 export interface PartitionWorkerDeps {
@@ -14,6 +15,8 @@ export interface PartitionWorkerDeps {
   /** write failure records to the destination topic; resolves once the broker acknowledged */
   sendFailures(topic: string, failures: FailureRecord[]): Promise<void>;
   filter(base64Value: string): boolean;
+  /** with a schema registry: each record deserialized (or its failure) before it is filtered and batched */
+  prepare?(record: LambdaKafkaRecord): Promise<PreparedRecord>;
   backoff: { initialMs: number; maxMs: number };
   onInvocation(report: InvocationReport): void;
   log(level: 'notice' | 'warning' | 'error', message: string): void;
@@ -39,7 +42,7 @@ export class PartitionWorker {
   readonly #deps: PartitionWorkerDeps;
   readonly #partitionKey: string;
   readonly #delivery: BatchDelivery;
-  #buffer: Array<{ record: LambdaKafkaRecord; size: number; arrived: number }> = [];
+  #buffer: Array<{ record: LambdaKafkaRecord; size: number; arrived: number; prepared?: PreparedRecord }> = [];
   #bufferBytes = 0;
   #epoch = 0;
   #abort = new AbortController();
@@ -129,6 +132,7 @@ export class PartitionWorker {
   async #loop(): Promise<void> {
     const { settings } = this.#deps;
     const maxBytes = this.#deps.maxPayloadBytes ?? LIMITS.maxPayloadBytes;
+    let registryWaitMs = this.#deps.backoff.initialMs;
     while (!this.#stopped) {
       if (this.#buffer.length === 0) {
         await this.#waitForNews();
@@ -146,7 +150,14 @@ export class PartitionWorker {
       }
       try {
         await this.#deliverNext(maxBytes);
+        registryWaitMs = this.#deps.backoff.initialMs;
       } catch (error) {
+        if (error instanceof SchemaRegistryUnavailableError) {
+          // told once by the registry; the records stay buffered, nothing is committed
+          await sleep(registryWaitMs, undefined, { signal: this.#abort.signal }).catch(() => undefined);
+          registryWaitMs = Math.min(registryWaitMs * 2, this.#deps.backoff.maxMs);
+          continue;
+        }
         // a bug here must not stop the partition silently: say so, wait, and start again from the commits
         this.#deps.log('error', `${this.#partitionKey}: ${String((error as Error).stack ?? error)}`);
         this.reset();
@@ -181,22 +192,34 @@ export class PartitionWorker {
     let size = envelope;
     let scanned = 0;
     let oversized: LambdaKafkaRecord | undefined;
+    let failed: Extract<PreparedRecord, { failure: unknown }> | undefined;
     for (const entry of this.#buffer) {
       if (batch.length >= settings.batchSize) break;
-      // filtered-out records do not count toward the batch; they are committed with it
-      if (!this.#deps.filter(entry.record.value)) {
-        scanned += 1;
-        continue;
-      }
-      if (size + entry.size > maxBytes) {
+      const prepared = await this.#prepare(entry, epoch);
+      if (!prepared) return; // the partition was reassigned meanwhile
+      if ('failure' in prepared) {
+        // a record the registry cannot serve goes to the destination in its turn, after the batch before it
         if (batch.length === 0) {
-          oversized = entry.record;
+          failed = prepared;
           scanned += 1;
         }
         break;
       }
-      batch.push(entry.record);
-      size += entry.size;
+      // filtered-out records do not count toward the batch; they are committed with it
+      if (!this.#deps.filter(prepared.filterValue ?? prepared.record.value)) {
+        scanned += 1;
+        continue;
+      }
+      const recordBytes = prepared.record === entry.record ? entry.size : recordSize(prepared.record);
+      if (size + recordBytes > maxBytes) {
+        if (batch.length === 0) {
+          oversized = prepared.record;
+          scanned += 1;
+        }
+        break;
+      }
+      batch.push(prepared.record);
+      size += recordBytes;
       scanned += 1;
     }
     const taken = this.#buffer.splice(0, scanned);
@@ -206,13 +229,28 @@ export class PartitionWorker {
 
     const scope = this.#scope(epoch);
     let finished = true;
-    if (oversized) {
+    if (failed) {
+      const reason = { condition: failed.failure.condition, invokeCount: 0, detail: failed.failure.message };
+      finished = await this.#delivery.handOver([failed.record], reason, scope);
+    } else if (oversized) {
       const reason = { condition: FAILURE_CONDITIONS.payloadTooLarge, invokeCount: 0 };
       finished = await this.#delivery.handOver([oversized], reason, scope);
     } else if (batch.length > 0) {
       finished = await this.#delivery.run(batch, scope);
     }
     if (finished && scope.assigned()) this.#commit(lastOffset + 1, epoch);
+  }
+
+  /** The record as the function gets it (deserialized with the schema registry, if any), worked out once. */
+  async #prepare(
+    entry: { record: LambdaKafkaRecord; prepared?: PreparedRecord },
+    epoch: number,
+  ): Promise<PreparedRecord | undefined> {
+    if (!this.#deps.prepare) return { record: entry.record };
+    const prepared = entry.prepared ?? (await this.#deps.prepare(entry.record));
+    if (epoch !== this.#epoch) return undefined;
+    entry.prepared = prepared;
+    return prepared;
   }
 
   /** A batch taken at `epoch` is delivered while the partition stays assigned (and the worker running). */

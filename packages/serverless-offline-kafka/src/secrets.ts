@@ -59,3 +59,6 @@ export function createSecretReader(options: {
     return parseSecret(answer.SecretString, `the secret ${arn}`);
   };
 }
+
+/** The reader of an event source given none: every secret is missing. */
+export const missingSecretReader: SecretReader = (arn) => Promise.reject(new Error(`no secret reader for ${arn}`));

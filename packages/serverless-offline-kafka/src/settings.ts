@@ -1,4 +1,5 @@
 import { readClusterAuth, type ClusterAuth } from './cluster-auth';
+import { readSchemaRegistrySettings, type SchemaRegistrySettings } from './schema-registry';
 import { OfflineKafkaConfigError } from './errors';
 
 /** The `startingPosition` values AWS accepts for Kafka event source mappings. */
@@ -49,6 +50,8 @@ export interface EventSourceSettings {
   onFailureDestination?: string;
   /** how the consumer authenticates (undefined: plaintext) */
   auth?: ClusterAuth;
+  /** the event's schema registry (undefined: records delivered as they are) */
+  schemaRegistry?: SchemaRegistrySettings;
 }
 
 /** Local-only options, from `custom.serverless-offline-kafka`. None of them reaches AWS. */
@@ -164,6 +167,7 @@ export function readEventSettings(
     onFailureDestination: asString(raw.onFailureDestination),
     // the `brokers` option points every event at one local (plaintext) broker: the events' own auth is for theirs
     auth: options.brokers ? undefined : readClusterAuth(where, kind, raw, { iam: options.mskIam, region: ctx.region }),
+    schemaRegistry: readSchemaRegistrySettings(where, raw),
   };
 }
 

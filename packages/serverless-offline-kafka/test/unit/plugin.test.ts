@@ -43,7 +43,7 @@ function frameworkWith(events: Array<Record<string, unknown>>) {
 }
 
 describe('configured once, reaching CloudFormation', () => {
-  it('extends the msk and kafka event schemas with the retry settings', () => {
+  it('extends the msk and kafka event schemas with the retry, provisioned mode and schema registry settings', () => {
     const { serverless, schemas } = frameworkWith([]);
     new ServerlessOfflineKafka(serverless, {});
     expect(Object.keys((schemas.msk as { properties: object }).properties).sort()).toEqual(
@@ -53,6 +53,8 @@ describe('configured once, reaching CloudFormation', () => {
         'maximumRecordAgeInSeconds',
         'maximumRetryAttempts',
         'onFailureDestination',
+        'provisionedPollerConfig',
+        'schemaRegistryConfig',
       ].sort(),
     );
     // kafka events already have onFailureDestination in the framework
@@ -73,7 +75,20 @@ describe('configured once, reaching CloudFormation', () => {
           onFailureDestination: 'kafka://orders-dlq',
         },
       },
-      { kafka: { topic: 'orders', bootstrapServers: ['b:9092'], maximumRetryAttempts: 5 } },
+      {
+        kafka: {
+          topic: 'orders',
+          bootstrapServers: ['b:9092'],
+          maximumRetryAttempts: 5,
+          provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 3, pollerGroupName: 'shop' },
+          schemaRegistryConfig: {
+            schemaRegistryURI: 'https://registry.example.com',
+            eventRecordFormat: 'SOURCE',
+            schemaValidationConfigs: [{ attribute: 'VALUE' }],
+            accessConfigs: [{ type: 'BASIC_AUTH', uri: 'arn:aws:secretsmanager:eu-west-1:1:secret:sr' }],
+          },
+        },
+      },
     ]);
     const plugin = new ServerlessOfflineKafka(serverless, {});
     (plugin.hooks['after:package:compileEvents'] as () => void)();
@@ -85,7 +100,17 @@ describe('configured once, reaching CloudFormation', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: 'kafka://orders-dlq' } },
     });
-    expect(resources.WorkerEventSourceMappingKafkaOrders!.Properties).toMatchObject({ MaximumRetryAttempts: 5 });
+    expect(resources.WorkerEventSourceMappingKafkaOrders!.Properties).toMatchObject({
+      MaximumRetryAttempts: 5,
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 3, PollerGroupName: 'shop' },
+      SchemaRegistryConfig: {
+        SchemaRegistryURI: 'https://registry.example.com',
+        EventRecordFormat: 'SOURCE',
+        SchemaValidationConfigs: [{ Attribute: 'VALUE' }],
+        AccessConfigs: [{ Type: 'BASIC_AUTH', URI: 'arn:aws:secretsmanager:eu-west-1:1:secret:sr' }],
+      },
+    });
+    expect(resources.WorkerEventSourceMappingMSKClusterOrders!.Properties).not.toHaveProperty('SchemaRegistryConfig');
     expect(resources.WorkerEventSourceMappingKafkaOrders!.Properties).not.toHaveProperty('FunctionResponseTypes');
   });
 });

@@ -1,0 +1,219 @@
+/**
+ * An event's schema registry, as Lambda's Kafka event source applies it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html): the event's
+ * `schemaRegistryConfig` read and checked, and each record's selected attributes (KEY, VALUE) looked up
+ * in the registry by the schema id of their wire frame, deserialized, and delivered as JSON or as the
+ * source bytes without the frame, with `keySchemaMetadata` / `valueSchemaMetadata`. A record whose schema
+ * the registry does not have, or whose bytes do not deserialize, is a failure of that record
+ * (SCHEMA_NOT_FOUND, DESERIALIZATION_ERROR); a registry that cannot be reached is not: nothing moves
+ * until it answers.
+ */
+import { OfflineKafkaConfigError, OfflineKafkaError } from './errors';
+import type { LambdaKafkaRecord, SchemaMetadata } from './event';
+import { FAILURE_CONDITIONS } from './failure-destination';
+import { createSchemaDecoder, readConfluentFrame, type RegistrySchema, type SchemaDecoder } from './schema-wire';
+import type { SecretReader } from './secrets';
+
+export type SchemaAttribute = 'KEY' | 'VALUE';
+
+export interface SchemaRegistrySettings {
+  /** a Confluent-compatible registry's URL */
+  uri: string;
+  /** JSON: the deserialized record as JSON; SOURCE: the original bytes without the wire frame */
+  eventRecordFormat: 'JSON' | 'SOURCE';
+  attributes: SchemaAttribute[];
+  /** a Secrets Manager secret with `{"username","password"}` for the registry's HTTP basic auth */
+  basicAuthSecretArn?: string;
+}
+
+const asObject = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** The event's `schemaRegistryConfig`, checked as AWS checks it, or undefined when it has none. */
+export function readSchemaRegistrySettings(
+  where: string,
+  raw: Record<string, unknown>,
+): SchemaRegistrySettings | undefined {
+  if (raw.schemaRegistryConfig === undefined) return undefined;
+  const config = asObject(raw.schemaRegistryConfig);
+  const fail = (problem: string) => new OfflineKafkaConfigError(`${where}: schemaRegistryConfig ${problem}`);
+  if (!config) throw fail('must be an object');
+  if (!asObject(raw.provisionedPollerConfig)) {
+    throw fail(
+      'needs provisionedPollerConfig on the same event: Lambda applies a schema registry in provisioned mode only',
+    );
+  }
+  const uri = config.schemaRegistryURI;
+  if (typeof uri !== 'string' || uri.length === 0) throw fail('needs schemaRegistryURI');
+  if (uri.startsWith('arn:')) {
+    throw fail(`${uri}: AWS Glue registries are not applied locally yet; a Confluent-compatible registry URL is`);
+  }
+  if (!/^https?:\/\//.test(uri))
+    throw fail(`schemaRegistryURI must be an http(s) URL or a Glue registry ARN, got ${uri}`);
+  const format = config.eventRecordFormat;
+  if (format !== 'JSON' && format !== 'SOURCE') throw fail('eventRecordFormat must be JSON or SOURCE');
+  const validations = config.schemaValidationConfigs;
+  const attributes = Array.isArray(validations) ? validations.map((v) => asObject(v)?.attribute) : [];
+  if (attributes.length === 0 || !attributes.every((a) => a === 'KEY' || a === 'VALUE')) {
+    throw fail('schemaValidationConfigs must list { attribute: KEY } and/or { attribute: VALUE }');
+  }
+  let basicAuthSecretArn: string | undefined;
+  for (const access of Array.isArray(config.accessConfigs) ? config.accessConfigs : []) {
+    const { type, uri: secret } = asObject(access) ?? {};
+    if (type !== 'BASIC_AUTH' || typeof secret !== 'string') {
+      throw fail(
+        `accessConfigs: only { type: BASIC_AUTH, uri: <secret ARN> } is applied locally, got ${JSON.stringify(access)}`,
+      );
+    }
+    basicAuthSecretArn = secret;
+  }
+  return {
+    uri: uri.replace(/\/+$/, ''),
+    eventRecordFormat: format,
+    attributes: [...new Set(attributes)] as SchemaAttribute[],
+    basicAuthSecretArn,
+  };
+}
+
+/** The registry could not be asked (network, 5xx, refused credentials): the records wait for it. */
+export class SchemaRegistryUnavailableError extends OfflineKafkaError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'OFFLINE_KAFKA_SCHEMA_REGISTRY', retriable: true, cause });
+    this.name = 'SchemaRegistryUnavailableError';
+  }
+}
+
+type SchemaFailureCondition = typeof FAILURE_CONDITIONS.schemaNotFound | typeof FAILURE_CONDITIONS.deserializationError;
+
+/** A record ready to be delivered, or the reason it cannot be. */
+export type PreparedRecord =
+  | { record: LambdaKafkaRecord; filterValue?: string }
+  | { record: LambdaKafkaRecord; failure: { condition: SchemaFailureCondition; message: string } };
+
+export interface SchemaRegistryDeps {
+  settings: SchemaRegistrySettings;
+  readSecret: SecretReader;
+  /** what the registry's outages and recoveries say (once each) */
+  log(level: 'notice' | 'warning', message: string): void;
+  fetch?: typeof fetch;
+}
+
+/** One event source's view of its registry: schemas fetched by id (and kept), records prepared. */
+export class SchemaRegistry {
+  readonly #deps: SchemaRegistryDeps;
+  readonly #decoders = new Map<number, Promise<SchemaDecoder | undefined>>();
+  #down: string | undefined;
+
+  constructor(deps: SchemaRegistryDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * The record with its selected attributes deserialized (JSON) or unframed (SOURCE), and their schema
+   * metadata; or its failure. Throws SchemaRegistryUnavailableError while the registry cannot be asked.
+   */
+  async prepare(record: LambdaKafkaRecord): Promise<PreparedRecord> {
+    const { eventRecordFormat, attributes } = this.#deps.settings;
+    const out: LambdaKafkaRecord = { ...record };
+    let filterValue: string | undefined;
+    for (const attribute of attributes) {
+      const field = attribute === 'KEY' ? 'key' : 'value';
+      const bytes = Buffer.from(record[field] ?? '', 'base64');
+      const frame = readConfluentFrame(bytes);
+      const fail = (condition: SchemaFailureCondition, message: string): PreparedRecord => ({
+        record,
+        failure: { condition, message: `${attribute}: ${message}` },
+      });
+      if (!frame)
+        return fail(FAILURE_CONDITIONS.deserializationError, 'no schema registry wire frame (magic byte 0, schema id)');
+      let decoder: SchemaDecoder | undefined;
+      try {
+        decoder = await this.#decoder(frame.schemaId);
+      } catch (error) {
+        if (error instanceof SchemaRegistryUnavailableError) throw error;
+        return fail(
+          FAILURE_CONDITIONS.deserializationError,
+          `schema id ${frame.schemaId} cannot be used: ${(error as Error).message}`,
+        );
+      }
+      if (!decoder)
+        return fail(
+          FAILURE_CONDITIONS.schemaNotFound,
+          `schema id ${frame.schemaId} is not in ${this.#deps.settings.uri}`,
+        );
+      let decoded: unknown;
+      try {
+        decoded = decoder.decode(frame.payload);
+      } catch (error) {
+        return fail(FAILURE_CONDITIONS.deserializationError, (error as Error).message);
+      }
+      const json = Buffer.from(JSON.stringify(decoded)).toString('base64');
+      out[field] = eventRecordFormat === 'JSON' ? json : frame.payload.toString('base64');
+      const metadata: SchemaMetadata = { dataFormat: decoder.dataFormat, schemaId: String(frame.schemaId) };
+      if (attribute === 'KEY') out.keySchemaMetadata = metadata;
+      else {
+        out.valueSchemaMetadata = metadata;
+        // filters apply to the deserialized record, whatever is delivered
+        if (eventRecordFormat === 'SOURCE') filterValue = json;
+      }
+    }
+    return { record: out, ...(filterValue === undefined ? {} : { filterValue }) };
+  }
+
+  /** The decoder of schema `id`, undefined when the registry does not have it (404). */
+  #decoder(id: number): Promise<SchemaDecoder | undefined> {
+    let decoder = this.#decoders.get(id);
+    if (!decoder) {
+      decoder = this.#fetchSchema(id).then((schema) => (schema ? createSchemaDecoder(schema) : undefined));
+      this.#decoders.set(id, decoder);
+      // only a schema is kept: a missing one may be registered later, an outage ends
+      decoder.then(
+        (d) => d ?? this.#decoders.delete(id),
+        () => this.#decoders.delete(id),
+      );
+    }
+    return decoder;
+  }
+
+  async #fetchSchema(id: number): Promise<RegistrySchema | undefined> {
+    const { settings, readSecret } = this.#deps;
+    const url = `${settings.uri}/schemas/ids/${id}`;
+    let response: Response;
+    try {
+      const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json' };
+      if (settings.basicAuthSecretArn) {
+        const { username, password } = await readSecret(settings.basicAuthSecretArn);
+        headers.authorization = `Basic ${Buffer.from(`${String(username)}:${String(password)}`).toString('base64')}`;
+      }
+      response = await (this.#deps.fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      throw this.#unavailable(
+        `${(error as Error).message}${(error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : ''}`,
+        error,
+      );
+    }
+    if (response.status === 404) return this.#answered(undefined);
+    if (!response.ok)
+      throw this.#unavailable(`HTTP ${response.status} ${await response.text().catch(() => '')}`.trim());
+    return this.#answered((await response.json()) as RegistrySchema);
+  }
+
+  #answered<T>(value: T): T {
+    if (this.#down !== undefined) {
+      this.#down = undefined;
+      this.#deps.log('notice', `schema registry ${this.#deps.settings.uri} answers again`);
+    }
+    return value;
+  }
+
+  #unavailable(reason: string, cause?: unknown): SchemaRegistryUnavailableError {
+    if (this.#down === undefined) {
+      this.#deps.log(
+        'warning',
+        `schema registry ${this.#deps.settings.uri} cannot be asked (${reason}): the records wait, nothing is committed; retrying quietly`,
+      );
+    }
+    this.#down = reason;
+    return new SchemaRegistryUnavailableError(`schema registry ${this.#deps.settings.uri}: ${reason}`, cause);
+  }
+}

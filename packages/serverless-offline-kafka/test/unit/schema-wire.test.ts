@@ -1,0 +1,78 @@
+import avro from 'avsc';
+import protobuf from 'protobufjs';
+import { createSchemaDecoder, readConfluentFrame, readMessageIndexes } from '../../src/schema-wire';
+
+/** Confluent framing: magic byte 0, the schema id (4 bytes big-endian), then the payload. */
+const frame = (schemaId: number, payload: Buffer) => {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, payload]);
+};
+
+const QUOTE_AVRO = JSON.stringify({
+  type: 'record',
+  name: 'Quote',
+  fields: [
+    { name: 'productId', type: 'string' },
+    { name: 'quantity', type: 'int' },
+  ],
+});
+const PROTO = `syntax = "proto3";
+package shop;
+message Other { string x = 1; }
+message Order {
+  string order_id = 1;
+  int64 total_cents = 2;
+  message Line { string sku = 1; }
+  repeated Line lines = 3;
+}`;
+
+describe('Confluent wire format', () => {
+  it('reads the schema id and the payload, and says when bytes are not framed', () => {
+    expect(readConfluentFrame(frame(258, Buffer.from('abc')))).toEqual({ schemaId: 258, payload: Buffer.from('abc') });
+    expect(readConfluentFrame(Buffer.from('{"plain":"json"}'))).toBeUndefined();
+    expect(readConfluentFrame(Buffer.from([0, 0, 0]))).toBeUndefined();
+  });
+
+  it('reads Protobuf message indexes: a lone 0 for the first message, else the count and the path', () => {
+    expect(readMessageIndexes(Buffer.from([0, 9]))).toEqual({ indexes: [0], message: Buffer.from([9]) });
+    // zig-zag: count 2 → 4, index 1 → 2, index 0 → 0 (as Powertools' Confluent sample: 02 02 = [1])
+    expect(readMessageIndexes(Buffer.from([4, 2, 0, 9]))).toEqual({ indexes: [1, 0], message: Buffer.from([9]) });
+    expect(readMessageIndexes(Buffer.from([2, 2, 7]))).toEqual({ indexes: [1], message: Buffer.from([7]) });
+  });
+});
+
+describe('decoders built from a registry schema', () => {
+  it('Avro: the binary encoding to a plain object; bytes of another shape are refused', () => {
+    const decoder = createSchemaDecoder({ schema: QUOTE_AVRO });
+    const type = avro.Type.forSchema(JSON.parse(QUOTE_AVRO) as avro.Schema);
+    expect(decoder.dataFormat).toBe('AVRO');
+    expect({ ...(decoder.decode(type.toBuffer({ productId: 'p-1', quantity: 3 })) as object) }).toEqual({
+      productId: 'p-1',
+      quantity: 3,
+    });
+    expect(() => decoder.decode(Buffer.from([0xff, 0xff, 0xff]))).toThrow();
+  });
+
+  it('Protobuf: the message the indexes name, to JSON with camelCase fields, string longs, nested messages', () => {
+    const decoder = createSchemaDecoder({ schema: PROTO, schemaType: 'PROTOBUF' });
+    const Order = protobuf.parse(PROTO).root.lookupType('shop.Order');
+    const bytes = Order.encode({ orderId: 'o-1', totalCents: 1999, lines: [{ sku: 'kettle' }] }).finish();
+    expect(decoder.decode(Buffer.concat([Buffer.from([2, 2]), bytes]))).toEqual({
+      orderId: 'o-1',
+      totalCents: '1999',
+      lines: [{ sku: 'kettle' }],
+    });
+    expect(() => decoder.decode(Buffer.concat([Buffer.from([2, 10]), bytes]))).toThrow(
+      /no message at index path \[5\]/,
+    );
+  });
+
+  it('JSON Schema: JSON text validated against the schema', () => {
+    const schema = JSON.stringify({ type: 'object', required: ['id'], properties: { id: { type: 'string' } } });
+    const decoder = createSchemaDecoder({ schema, schemaType: 'JSON' });
+    expect(decoder.decode(Buffer.from('{"id":"a"}'))).toEqual({ id: 'a' });
+    expect(() => decoder.decode(Buffer.from('{"id":1}'))).toThrow(/does not match its schema/);
+    expect(() => decoder.decode(Buffer.from('not json'))).toThrow();
+  });
+});
