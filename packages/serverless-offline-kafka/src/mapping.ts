@@ -21,16 +21,7 @@ export const EVENT_SCHEMA_EXTENSION = {
   },
   bisectBatchOnFunctionError: { type: 'boolean' },
   functionResponseType: { type: 'string', enum: ['ReportBatchItemFailures'] },
-  // the mapping's provisioned mode and schema registry (checked in full by ./schema-registry)
-  provisionedPollerConfig: {
-    type: 'object',
-    properties: {
-      minimumPollers: { type: 'integer', minimum: 1, maximum: 200 },
-      maximumPollers: { type: 'integer', minimum: 1, maximum: 2000 },
-      pollerGroupName: { type: 'string' },
-    },
-    additionalProperties: false,
-  },
+  // the mapping's schema registry (checked in full by ./schema-registry-settings); osls has provisionedPollerConfig
   schemaRegistryConfig: { type: 'object' },
 } as const;
 
@@ -70,14 +61,6 @@ export function applyMappingSettings(props: Record<string, unknown>, kind: Event
     props.BisectBatchOnFunctionError = raw.bisectBatchOnFunctionError;
   }
   if (raw.functionResponseType === 'ReportBatchItemFailures') props.FunctionResponseTypes = ['ReportBatchItemFailures'];
-  const pollers = raw.provisionedPollerConfig as Record<string, unknown> | undefined;
-  if (pollers) {
-    props.ProvisionedPollerConfig = {
-      ...(pollers.minimumPollers === undefined ? {} : { MinimumPollers: pollers.minimumPollers }),
-      ...(pollers.maximumPollers === undefined ? {} : { MaximumPollers: pollers.maximumPollers }),
-      ...(pollers.pollerGroupName === undefined ? {} : { PollerGroupName: pollers.pollerGroupName }),
-    };
-  }
   const registry = raw.schemaRegistryConfig as Record<string, unknown> | undefined;
   if (registry) {
     const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);

@@ -1,5 +1,5 @@
 import { readClusterAuth, type ClusterAuth } from './cluster-auth';
-import { readSchemaRegistrySettings, type SchemaRegistrySettings } from './schema-registry';
+import { readSchemaRegistrySettings, type SchemaRegistrySettings } from './schema-registry-settings';
 import { OfflineKafkaConfigError } from './errors';
 
 /** The `startingPosition` values AWS accepts for Kafka event source mappings. */

@@ -43,7 +43,7 @@ function frameworkWith(events: Array<Record<string, unknown>>) {
 }
 
 describe('configured once, reaching CloudFormation', () => {
-  it('extends the msk and kafka event schemas with the retry, provisioned mode and schema registry settings', () => {
+  it('extends the msk and kafka event schemas with the retry and schema registry settings', () => {
     const { serverless, schemas } = frameworkWith([]);
     new ServerlessOfflineKafka(serverless, {});
     expect(Object.keys((schemas.msk as { properties: object }).properties).sort()).toEqual(
@@ -53,7 +53,6 @@ describe('configured once, reaching CloudFormation', () => {
         'maximumRecordAgeInSeconds',
         'maximumRetryAttempts',
         'onFailureDestination',
-        'provisionedPollerConfig',
         'schemaRegistryConfig',
       ].sort(),
     );
@@ -80,7 +79,6 @@ describe('configured once, reaching CloudFormation', () => {
           topic: 'orders',
           bootstrapServers: ['b:9092'],
           maximumRetryAttempts: 5,
-          provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 3, pollerGroupName: 'shop' },
           schemaRegistryConfig: {
             schemaRegistryURI: 'https://registry.example.com',
             eventRecordFormat: 'SOURCE',
@@ -102,7 +100,6 @@ describe('configured once, reaching CloudFormation', () => {
     });
     expect(resources.WorkerEventSourceMappingKafkaOrders!.Properties).toMatchObject({
       MaximumRetryAttempts: 5,
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 3, PollerGroupName: 'shop' },
       SchemaRegistryConfig: {
         SchemaRegistryURI: 'https://registry.example.com',
         EventRecordFormat: 'SOURCE',

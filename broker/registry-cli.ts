@@ -1,0 +1,24 @@
+/**
+ * npm run registry -- up | down
+ * A Confluent-compatible schema registry on 127.0.0.1:8081 (broker/registry.ts), for the local event
+ * source's schemaRegistryConfig.
+ */
+import { BrokerError } from './broker';
+import { downRegistry, upRegistry } from './registry';
+
+const say = (line: string) => process.stderr.write(`[registry] ${line}\n`);
+
+async function main(): Promise<void> {
+  const command = process.argv[2];
+  if (command === 'up') return upRegistry(say);
+  if (command === 'down') return downRegistry(say);
+  console.log('usage: npm run registry -- up | down');
+  process.exitCode = command === '--help' || command === '-h' ? 0 : 2;
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    `[registry] ${error instanceof BrokerError ? error.message : String((error as Error)?.stack ?? error)}`,
+  );
+  process.exitCode = 1;
+});

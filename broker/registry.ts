@@ -1,0 +1,138 @@
+/**
+ * A Confluent-compatible schema registry for local runs and tests: franz-go's srfake (an in-memory server
+ * of the Confluent Schema Registry REST API) behind the few lines of Go in registry/, built with the Go
+ * toolchain into .cache/registry from the pinned module in registry/go.mod (rebuilt when those files
+ * change). It listens on 127.0.0.1 only, keeps its schemas in memory, and is stopped by its pid.
+ * `npm run registry -- up` runs it on 127.0.0.1:8081 until `npm run registry -- down`.
+ */
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BrokerError, isReachable, paths, waitReachable } from './broker';
+
+const SOURCE_DIR = join(paths.ROOT, 'registry');
+const STATE_DIR = join(paths.ROOT, '.cache', 'registry');
+const BINARY = join(STATE_DIR, 'schema-registry');
+const BUILT = join(STATE_DIR, 'built-from');
+const STATE_FILE = join(STATE_DIR, 'state.json');
+/** The port of `npm run registry -- up`: Confluent Schema Registry's own. */
+export const REGISTRY_PORT = 8081;
+
+export interface Registry {
+  pid: number;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** What the binary is built from: a new Go source or module version means a new build. */
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(SOURCE_DIR, file)));
+  return hash.digest('hex');
+}
+
+/** Build the registry unless the binary is there and built from the current sources (needs Go). */
+export function ensureRegistry(say: (line: string) => void): string {
+  const hash = sourceHash();
+  if (existsSync(BINARY) && existsSync(BUILT) && readFileSync(BUILT, 'utf8') === hash) return BINARY;
+  mkdirSync(STATE_DIR, { recursive: true });
+  say('building the schema registry (franz-go srfake) with Go into .cache/registry');
+  const build = spawnSync('go', ['build', '-o', BINARY, '.'], { cwd: SOURCE_DIR, encoding: 'utf8' });
+  if (build.error) throw new BrokerError(`cannot run go (${build.error.message}): install Go 1.24 or newer`);
+  if (build.status !== 0) throw new BrokerError(`go build of registry/ failed:\n${build.stdout}${build.stderr}`);
+  writeFileSync(BUILT, hash);
+  return BINARY;
+}
+
+/**
+ * Start the registry on 127.0.0.1:`port` (built first if needed); resolves once it accepts connections.
+ * With `basicAuth` ("user:password") it answers only requests that carry those credentials.
+ */
+export async function startRegistry(options: {
+  port: number;
+  basicAuth?: string;
+  detached?: boolean;
+  say?: (line: string) => void;
+}): Promise<Registry> {
+  const binary = ensureRegistry(options.say ?? (() => undefined));
+  const args = ['-addr', `127.0.0.1:${options.port}`, ...(options.basicAuth ? ['-basic-auth', options.basicAuth] : [])];
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  let exited = false;
+  const exit = new Promise<void>((done) => child.once('exit', () => ((exited = true), done())));
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    await exit;
+  };
+  try {
+    await waitReachable('127.0.0.1', options.port, 30_000, () => !exited);
+  } catch (error) {
+    await stop();
+    throw new BrokerError(
+      `the schema registry did not start on 127.0.0.1:${options.port} (${(error as Error).message}):\n${log}`,
+    );
+  }
+  if (options.detached) {
+    child.stderr!.destroy();
+    child.unref();
+  }
+  return { pid: child.pid!, url: `http://127.0.0.1:${options.port}`, stop };
+}
+
+/** Is `pid` the registry binary of this project (not another process that got its pid)? */
+function isOurRegistry(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(BINARY);
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const readPid = (): number | undefined => {
+  try {
+    return (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
+};
+
+/** `npm run registry -- up`: the registry on 127.0.0.1:8081 unless the one started earlier still runs. */
+export async function upRegistry(say: (line: string) => void): Promise<void> {
+  const url = `http://127.0.0.1:${REGISTRY_PORT}`;
+  const pid = readPid();
+  if (isOurRegistry(pid)) {
+    say(`the schema registry is already running at ${url} (pid ${pid})`);
+    return;
+  }
+  if (await isReachable('127.0.0.1', REGISTRY_PORT, 300)) {
+    throw new BrokerError(`port ${REGISTRY_PORT} on 127.0.0.1 is taken by another process`);
+  }
+  const registry = await startRegistry({ port: REGISTRY_PORT, detached: true, say });
+  writeFileSync(STATE_FILE, JSON.stringify({ pid: registry.pid, startedAt: new Date().toISOString() }, null, 2));
+  say(`schema registry (Confluent REST API, in memory) at ${url} (pid ${registry.pid})`);
+  say(
+    `register a schema: curl -X POST -H 'content-type: application/vnd.schemaregistry.v1+json' ${url}/subjects/<topic>-value/versions -d '{"schema": "…"}'`,
+  );
+}
+
+/** `npm run registry -- down`: stop the registry `up` started, if it runs. */
+export async function downRegistry(say: (line: string) => void): Promise<void> {
+  const pid = readPid();
+  rmSync(STATE_FILE, { force: true });
+  if (!isOurRegistry(pid)) {
+    say('nothing to stop: no schema registry was started by npm run registry -- up');
+    return;
+  }
+  process.kill(pid!, 'SIGTERM');
+  say(`stopped the schema registry (pid ${pid})`);
+}

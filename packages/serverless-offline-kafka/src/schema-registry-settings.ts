@@ -1,0 +1,67 @@
+/**
+ * An event's `schemaRegistryConfig`, read and checked as AWS checks it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html); ./schema-registry
+ * applies it to the records.
+ */
+import { OfflineKafkaConfigError } from './errors';
+
+export type SchemaAttribute = 'KEY' | 'VALUE';
+
+export interface SchemaRegistrySettings {
+  /** a Confluent-compatible registry's URL */
+  uri: string;
+  /** JSON: the deserialized record as JSON; SOURCE: the original bytes without the wire frame */
+  eventRecordFormat: 'JSON' | 'SOURCE';
+  attributes: SchemaAttribute[];
+  /** a Secrets Manager secret with `{"username","password"}` for the registry's HTTP basic auth */
+  basicAuthSecretArn?: string;
+}
+
+const asObject = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** The event's `schemaRegistryConfig`, checked as AWS checks it, or undefined when it has none. */
+export function readSchemaRegistrySettings(
+  where: string,
+  raw: Record<string, unknown>,
+): SchemaRegistrySettings | undefined {
+  if (raw.schemaRegistryConfig === undefined) return undefined;
+  const config = asObject(raw.schemaRegistryConfig);
+  const fail = (problem: string) => new OfflineKafkaConfigError(`${where}: schemaRegistryConfig ${problem}`);
+  if (!config) throw fail('must be an object');
+  if (!asObject(raw.provisionedPollerConfig)) {
+    throw fail(
+      'needs provisionedPollerConfig on the same event: Lambda applies a schema registry in provisioned mode only',
+    );
+  }
+  const uri = config.schemaRegistryURI;
+  if (typeof uri !== 'string' || uri.length === 0) throw fail('needs schemaRegistryURI');
+  if (uri.startsWith('arn:')) {
+    throw fail(`${uri}: AWS Glue registries are not applied locally yet; a Confluent-compatible registry URL is`);
+  }
+  if (!/^https?:\/\//.test(uri))
+    throw fail(`schemaRegistryURI must be an http(s) URL or a Glue registry ARN, got ${uri}`);
+  const format = config.eventRecordFormat;
+  if (format !== 'JSON' && format !== 'SOURCE') throw fail('eventRecordFormat must be JSON or SOURCE');
+  const validations = config.schemaValidationConfigs;
+  const attributes = Array.isArray(validations) ? validations.map((v) => asObject(v)?.attribute) : [];
+  if (attributes.length === 0 || !attributes.every((a) => a === 'KEY' || a === 'VALUE')) {
+    throw fail('schemaValidationConfigs must list { attribute: KEY } and/or { attribute: VALUE }');
+  }
+  let basicAuthSecretArn: string | undefined;
+  for (const access of Array.isArray(config.accessConfigs) ? config.accessConfigs : []) {
+    const { type, uri: secret } = asObject(access) ?? {};
+    if (type !== 'BASIC_AUTH' || typeof secret !== 'string') {
+      throw fail(
+        `accessConfigs: only { type: BASIC_AUTH, uri: <secret ARN> } is applied locally, got ${JSON.stringify(access)}`,
+      );
+    }
+    basicAuthSecretArn = secret;
+  }
+  return {
+    uri: uri.replace(/\/+$/, ''),
+    eventRecordFormat: format,
+    attributes: [...new Set(attributes)] as SchemaAttribute[],
+    basicAuthSecretArn,
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The local event source with a Confluent-compatible schema registry (franz-go's srfake, broker/registry.ts)
+ * and the real broker, as Lambda applies `schemaRegistryConfig`: Avro values delivered as JSON with
+ * valueSchemaMetadata and filtered on their fields, Protobuf values delivered as their source bytes
+ * without the wire frame, an unknown schema id (SCHEMA_NOT_FOUND) and bytes that do not deserialize
+ * (DESERIALIZATION_ERROR) sent to the on-failure destination in their turn, and a registry that cannot be
+ * asked: told once, nothing delivered or committed until it answers again.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import avro from 'avsc';
+import protobuf from 'protobufjs';
+import { startRegistry, type Registry } from '../../broker/registry';
+import { BROKERS, consumeRecords, createTopic, testKafka, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
+import { freePort, startOffline, type OfflineProcess } from '../helpers/offline';
+
+const FIXTURE = resolve(__dirname, '..', 'fixtures', 'schema-registry');
+const QUOTE = JSON.stringify({
+  type: 'record',
+  name: 'Quote',
+  fields: [
+    { name: 'productId', type: 'string' },
+    { name: 'quantity', type: 'int' },
+  ],
+});
+const ORDER =
+  'syntax = "proto3";\npackage shop;\nmessage Header { string id = 1; }\nmessage Order { string order_id = 1; int64 total_cents = 2; }\n';
+const quoteType = avro.Type.forSchema(JSON.parse(QUOTE) as avro.Schema);
+const Order = protobuf.parse(ORDER).root.lookupType('shop.Order');
+
+const framed = (schemaId: number, payload: Uint8Array) => {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, payload]);
+};
+
+/** Register the test's schemas in a fresh registry, always in the same order (so with the same ids). */
+async function register(registry: Registry): Promise<{ quote: number; order: number; late: number }> {
+  const post = async (subject: string, body: object) => {
+    const response = await fetch(`${registry.url}/subjects/${subject}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { id: number }).id;
+  };
+  return {
+    quote: await post('quotes-value', { schema: QUOTE }),
+    order: await post('orders-value', { schema: ORDER, schemaType: 'PROTOBUF' }),
+    late: await post('late-value', { schema: '"string"' }),
+  };
+}
+
+describe('a schema registry in the local event source', () => {
+  let registry: Registry;
+  let port: number;
+  let offline: OfflineProcess;
+  let ids: { quote: number; order: number; late: number };
+  const dir = mkdtempSync(join(tmpdir(), 'es-registry-'));
+  const report = join(dir, 'report.jsonl');
+  const topics = { avro: uniqueName('sr-quotes'), proto: uniqueName('sr-orders'), dlq: uniqueName('sr-dlq') };
+  type Delivered = { topic: string; offset: number; value: string; valueSchemaMetadata?: object };
+  const delivered = (topic: string): Delivered[] => {
+    try {
+      return readFileSync(report, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Delivered)
+        .filter((d) => d.topic === topic);
+    } catch {
+      return [];
+    }
+  };
+  const produce = async (topic: string, values: Buffer[]) => {
+    const producer = testKafka('sr-producer').producer();
+    await producer.connect();
+    await producer.send({ topic, messages: values.map((value) => ({ value })) });
+    await producer.disconnect();
+  };
+  const committed = (topic: string) =>
+    withAdmin(async (admin) => {
+      const [answer] = await admin.fetchOffsets({ groupId: `es-registry-local-quotes-${topic}`, topics: [topic] });
+      return answer?.partitions[0]?.offset;
+    });
+
+  beforeAll(async () => {
+    port = await freePort();
+    registry = await startRegistry({ port });
+    ids = await register(registry);
+    for (const topic of Object.values(topics)) await createTopic(topic);
+    offline = await startOffline({
+      cwd: FIXTURE,
+      env: {
+        BROKERS: BROKERS.join(','),
+        AVRO_TOPIC: topics.avro,
+        PROTO_TOPIC: topics.proto,
+        DLQ_TOPIC: topics.dlq,
+        REGISTRY_URL: registry.url,
+        REPORT_FILE: report,
+      },
+      readyPattern: /kafka: ready: 2 consumer/,
+      timeoutMs: 120_000,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await offline?.stop();
+    await registry?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers Avro values as JSON with their metadata, filtered on their fields; failures go to the destination in their turn', async () => {
+    await produce(topics.avro, [
+      framed(ids.quote, quoteType.toBuffer({ productId: 'p-1', quantity: 2 })),
+      framed(ids.quote, quoteType.toBuffer({ productId: 'p-0', quantity: 0 })), // filtered out
+      framed(999, Buffer.from([2])), // no such schema
+      framed(ids.quote, Buffer.from([0xff, 0xff, 0xff, 0xff])), // not this schema's bytes
+      framed(ids.quote, quoteType.toBuffer({ productId: 'p-5', quantity: 5 })),
+    ]);
+    await waitFor(() => delivered(topics.avro).length === 2, { timeoutMs: 30_000, what: 'two quotes' });
+    const got = delivered(topics.avro);
+    expect(got.map((d) => [d.offset, JSON.parse(Buffer.from(d.value, 'base64').toString())])).toEqual([
+      [0, { productId: 'p-1', quantity: 2 }],
+      [4, { productId: 'p-5', quantity: 5 }],
+    ]);
+    expect(got[0]!.valueSchemaMetadata).toEqual({ dataFormat: 'AVRO', schemaId: String(ids.quote) });
+
+    const failures = await consumeRecords(topics.dlq, 2);
+    const bodies = failures.map(
+      (f) =>
+        JSON.parse(String(f.value)) as {
+          requestContext: { condition: string };
+          KafkaBatchInfo: { recordInfo: { offset: string } };
+        },
+    );
+    expect(bodies.map((b) => [b.KafkaBatchInfo.recordInfo.offset, b.requestContext.condition])).toEqual([
+      ['2', 'SCHEMA_NOT_FOUND'],
+      ['3', 'DESERIALIZATION_ERROR'],
+    ]);
+    await waitFor(async () => (await committed(topics.avro)) === '5', {
+      timeoutMs: 30_000,
+      what: 'offset 5 committed',
+    });
+    expect(offline.output()).toMatch(/sent to kafka:\/\/\S+ \(SCHEMA_NOT_FOUND: VALUE: schema id 999 is not in http/);
+  });
+
+  it('delivers Protobuf values in SOURCE format: the bytes after the wire frame, message indexes first', async () => {
+    const message = Order.encode({ orderId: 'o-1', totalCents: 1999 }).finish();
+    // message indexes [1] (the second message of the file): count 1 and index 1, zig-zag encoded
+    const payload = Buffer.concat([Buffer.from([2, 2]), message]);
+    await produce(topics.proto, [framed(ids.order, payload)]);
+    await waitFor(() => delivered(topics.proto).length === 1, { timeoutMs: 30_000, what: 'the order' });
+    const [order] = delivered(topics.proto);
+    expect(Buffer.from(order!.value, 'base64')).toEqual(payload);
+    expect(order!.valueSchemaMetadata).toEqual({ dataFormat: 'PROTOBUF', schemaId: String(ids.order) });
+  });
+
+  it('holds the records while the registry cannot be asked, says so once, and delivers once it answers', async () => {
+    await registry.stop();
+    const before = await committed(topics.avro);
+    await produce(topics.avro, [framed(ids.late, avro.Type.forSchema('string').toBuffer('x'))]);
+    const down = /quotes <- \S+: schema registry http:\/\/127\.0\.0\.1:\d+ cannot be asked/g;
+    await offline.waitForOutput(down, 30_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(offline.output().match(down)).toHaveLength(1);
+    expect(await committed(topics.avro)).toBe(before);
+
+    registry = await startRegistry({ port });
+    expect(await register(registry)).toEqual(ids); // an in-memory registry: the same schemas, the same ids
+    await offline.waitForOutput(/quotes <- \S+: schema registry http:\/\/127\.0\.0\.1:\d+ answers again/, 30_000);
+    // a string value has no quantity: the filter drops it, and it is committed
+    await waitFor(async () => (await committed(topics.avro)) === '6', {
+      timeoutMs: 30_000,
+      what: 'offset 6 committed',
+    });
+  });
+});
