@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { CLUSTER_ID, KAFKA_VERSION, serverProperties } from '../../../broker/broker';
+import { REGISTRY_PORT } from '../../../broker/registry';
 import {
   CONTAINER_DATA_DIR,
   CONTAINER_DIR,
@@ -137,5 +138,20 @@ describe("docker-compose.yml's kafka-secure and the jar secured broker", () => {
     );
     // the container reads the keystore as its own user
     expect(statSync(join(dir, 'broker.p12')).mode & 0o044).toBe(0o044);
+  });
+});
+
+describe("docker-compose.yml's schema-registry and npm run registry", () => {
+  it('serve the same REST API on the same loopback port, the Docker one only under its profile', () => {
+    const compose = load(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { profiles: string[]; network_mode: string; environment: Record<string, string> }>;
+    };
+    const registry = compose.services['schema-registry']!;
+    expect(registry.profiles).toEqual(['registry']);
+    expect(registry.network_mode).toBe('host');
+    expect(registry.environment.SCHEMA_REGISTRY_LISTENERS).toBe(`http://127.0.0.1:${REGISTRY_PORT}`);
+    expect(registry.environment.SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS).toBe(
+      `PLAINTEXT://${compose.services.kafka!.environment.KAFKA_ADVERTISED_LISTENERS!.replace('PLAINTEXT://', '')}`,
+    );
   });
 });
