@@ -26,6 +26,11 @@ const QUOTE = JSON.stringify({
 });
 const ORDER =
   'syntax = "proto3";\npackage shop;\nmessage Header { string id = 1; }\nmessage Order { string order_id = 1; int64 total_cents = 2; }\n';
+const EVENT_SCHEMA = JSON.stringify({
+  type: 'object',
+  required: ['kind', 'amountCents'],
+  properties: { kind: { type: 'string' }, amountCents: { type: 'integer', minimum: 0 } },
+});
 const quoteType = avro.Type.forSchema(JSON.parse(QUOTE) as avro.Schema);
 const Order = protobuf.parse(ORDER).root.lookupType('shop.Order');
 
@@ -36,7 +41,9 @@ const framed = (schemaId: number, payload: Uint8Array) => {
 };
 
 /** Register the test's schemas in a fresh registry, always in the same order (so with the same ids). */
-async function register(registry: Registry): Promise<{ quote: number; order: number; late: number }> {
+async function register(
+  registry: Registry,
+): Promise<{ quote: number; order: number; late: number; event: number; eventKey: number }> {
   const post = async (subject: string, body: object) => {
     const response = await fetch(`${registry.url}/subjects/${subject}/versions`, {
       method: 'POST',
@@ -50,6 +57,8 @@ async function register(registry: Registry): Promise<{ quote: number; order: num
     quote: await post('quotes-value', { schema: QUOTE }),
     order: await post('orders-value', { schema: ORDER, schemaType: 'PROTOBUF' }),
     late: await post('late-value', { schema: '"string"' }),
+    event: await post('events-value', { schema: EVENT_SCHEMA, schemaType: 'JSON' }),
+    eventKey: await post('events-key', { schema: '{"type":"string"}', schemaType: 'JSON' }),
   };
 }
 
@@ -57,11 +66,24 @@ describe('a schema registry in the local event source', () => {
   let registry: Registry;
   let port: number;
   let offline: OfflineProcess;
-  let ids: { quote: number; order: number; late: number };
+  let ids: Awaited<ReturnType<typeof register>>;
   const dir = mkdtempSync(join(tmpdir(), 'es-registry-'));
   const report = join(dir, 'report.jsonl');
-  const topics = { avro: uniqueName('sr-quotes'), proto: uniqueName('sr-orders'), dlq: uniqueName('sr-dlq') };
-  type Delivered = { topic: string; offset: number; value: string; valueSchemaMetadata?: object; decoded?: object };
+  const topics = {
+    avro: uniqueName('sr-quotes'),
+    proto: uniqueName('sr-orders'),
+    json: uniqueName('sr-events'),
+    dlq: uniqueName('sr-dlq'),
+  };
+  type Delivered = {
+    topic: string;
+    offset: number;
+    key?: string;
+    value: string;
+    keySchemaMetadata?: object;
+    valueSchemaMetadata?: object;
+    decoded?: object;
+  };
   const delivered = (topic: string): Delivered[] => {
     try {
       return readFileSync(report, 'utf8')
@@ -73,15 +95,15 @@ describe('a schema registry in the local event source', () => {
       return [];
     }
   };
-  const produce = async (topic: string, values: Buffer[]) => {
+  const produce = async (topic: string, values: Buffer[], keys?: Buffer[]) => {
     const producer = testKafka('sr-producer').producer();
     await producer.connect();
-    await producer.send({ topic, messages: values.map((value) => ({ value })) });
+    await producer.send({ topic, messages: values.map((value, i) => ({ value, key: keys?.[i] ?? null })) });
     await producer.disconnect();
   };
-  const committed = (topic: string) =>
+  const committed = (topic: string, fn = 'quotes') =>
     withAdmin(async (admin) => {
-      const [answer] = await admin.fetchOffsets({ groupId: `es-registry-local-quotes-${topic}`, topics: [topic] });
+      const [answer] = await admin.fetchOffsets({ groupId: `es-registry-local-${fn}-${topic}`, topics: [topic] });
       return answer?.partitions[0]?.offset;
     });
 
@@ -96,12 +118,13 @@ describe('a schema registry in the local event source', () => {
         BROKERS: BROKERS.join(','),
         AVRO_TOPIC: topics.avro,
         PROTO_TOPIC: topics.proto,
+        JSON_TOPIC: topics.json,
         DLQ_TOPIC: topics.dlq,
         REGISTRY_URL: registry.url,
         REPORT_FILE: report,
         ORDER_PROTO: ORDER,
       },
-      readyPattern: /kafka: ready: 2 consumer/,
+      readyPattern: /kafka: ready: 3 consumer/,
       timeoutMs: 120_000,
     });
   }, 180_000);
@@ -155,6 +178,36 @@ describe('a schema registry in the local event source', () => {
     await waitFor(() => delivered(topics.proto).length === 1, { timeoutMs: 30_000, what: 'the order' });
     // the bytes after the wire frame, message indexes first (what Powertools' Protobuf deserializer skips)
     expect(delivered(topics.proto)[0]!.decoded).toEqual({ orderId: 'o-1', totalCents: '1999' });
+  });
+
+  it('validates JSON Schema keys and values; a record that fails is dropped with one line, and committed past', async () => {
+    const json = (value: object | string) => Buffer.from(JSON.stringify(value));
+    await produce(
+      topics.json,
+      [
+        framed(ids.event, json({ kind: 'paid', amountCents: 1999 })),
+        framed(ids.event, json({ kind: 'refund', amountCents: -5 })), // breaks the schema's minimum
+        framed(ids.event, json({ kind: 'paid', amountCents: 1 })),
+      ],
+      [framed(ids.eventKey, json('c-1')), framed(ids.eventKey, json('c-2')), framed(ids.eventKey, json('c-3'))],
+    );
+    await waitFor(async () => (await committed(topics.json, 'events')) === '3', {
+      timeoutMs: 30_000,
+      what: 'offset 3 committed',
+    });
+    const got = delivered(topics.json);
+    const text = (base64?: string) => JSON.parse(Buffer.from(base64!, 'base64').toString()) as unknown;
+    expect(got.map((d) => [d.offset, text(d.key), text(d.value)])).toEqual([
+      [0, 'c-1', { kind: 'paid', amountCents: 1999 }],
+      [2, 'c-3', { kind: 'paid', amountCents: 1 }],
+    ]);
+    expect(got[0]).toMatchObject({
+      keySchemaMetadata: { dataFormat: 'JSON', schemaId: String(ids.eventKey) },
+      valueSchemaMetadata: { dataFormat: 'JSON', schemaId: String(ids.event) },
+    });
+    const dropped =
+      /events: \S+-0 offset 1: record dropped \(DESERIALIZATION_ERROR: VALUE: the JSON does not match its schema/g;
+    expect(offline.output().match(dropped)).toHaveLength(1);
   });
 
   it('holds the records while the registry cannot be asked, says so once, and delivers once it answers', async () => {

@@ -77,7 +77,10 @@ export class FailureDestination {
         : 'no onFailureDestination is configured';
       for (const f of failures) {
         const why = reason.detail ? `${reason.condition}: ${reason.detail}` : reason.condition;
-        this.#deps.log('error', `${this.#partitionKey}: record dropped (${why}); ${where}: ${f.value}`);
+        this.#deps.log(
+          'error',
+          `${this.#partitionKey} offset ${f.record.offset}: record dropped (${why}); ${where}: ${f.value}`,
+        );
       }
       return true;
     }

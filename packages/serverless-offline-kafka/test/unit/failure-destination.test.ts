@@ -66,7 +66,7 @@ describe('FailureDestination', () => {
     expect(sent).toEqual([]);
     expect(logs).toEqual([
       expect.stringMatching(
-        /^error: order-events-3: record dropped \(RetriesExhausted\); no onFailureDestination is configured: \{/,
+        /^error: order-events-3 offset \d+: record dropped \(RetriesExhausted\); no onFailureDestination is configured: \{/,
       ),
     ]);
   });
