@@ -121,6 +121,15 @@ export async function stopJavaBroker(pid: number, dir: string, say: Say = defaul
   }
 }
 
+/** Run a tool to completion; a BrokerError with its output when it cannot run or fails. */
+export function runChecked(command: string, args: string[], cwd: string): void {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (result.error) throw new BrokerError(`cannot run ${command} (${result.error.message}): install it first`);
+  if (result.status !== 0) {
+    throw new BrokerError(`${command} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  }
+}
+
 function commandWorks(command: string, args: string[], timeoutMs = 10_000): boolean {
   const result = spawnSync(command, args, { stdio: 'ignore', timeout: timeoutMs });
   return result.status === 0;

@@ -20,10 +20,12 @@ import {
   isOurJavaBroker,
   isReachable,
   paths,
+  runChecked,
   singleNodeProperties,
   startKafkaProcess,
   stopJavaBroker,
 } from './broker';
+import { certificateFiles, makeCertificates, type ClientCertificate } from './certificates';
 
 export interface SecurePorts {
   plaintext: number;
@@ -55,7 +57,7 @@ export interface SecureBroker {
   /** PEM of the CA that signed the broker's certificate, and the client certificate */
   caFile: string;
   /** a client certificate for `mtls` and its key (PKCS#8 PEM, unencrypted) */
-  clientCertificate: { certFile: string; keyFile: string };
+  clientCertificate: ClientCertificate;
   /** a SCRAM-SHA-512 user that exists on the broker */
   user: ScramUser;
   /** client settings for Kafka's own tools over SASL_SSL (`--command-config`, `--consumer.config`, …) */
@@ -82,126 +84,6 @@ export const CONTAINER_DIR = '/secure';
 export const CONTAINER_DATA_DIR = '/tmp/kafka-secure-data';
 const STATE_DIR = join(paths.ROOT, '.cache', 'broker-secure');
 const STATE_FILE = join(STATE_DIR, 'state.json');
-
-function run(command: string, args: string[], cwd: string): void {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
-  if (result.error) throw new BrokerError(`cannot run ${command} (${result.error.message}): install it first`);
-  if (result.status !== 0) {
-    throw new BrokerError(`${command} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
-  }
-}
-
-/** Where a secured broker in `dir` keeps its certificates (makeCertificates writes them). */
-function certificateFiles(dir: string): {
-  caFile: string;
-  keystore: string;
-  clientCertificate: SecureBroker['clientCertificate'];
-} {
-  return {
-    caFile: join(dir, 'ca.pem'),
-    keystore: join(dir, 'broker.p12'),
-    clientCertificate: { certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') },
-  };
-}
-
-/**
- * A CA, a certificate for 127.0.0.1 / localhost signed by it (the keystore as PKCS#12, which Java reads as
- * is) and a client certificate signed by it for mutual TLS.
- */
-function makeCertificates(dir: string, password: string): ReturnType<typeof certificateFiles> {
-  const days = ['-days', '30'];
-  run(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      ...days,
-      '-subj',
-      '/CN=kafka-serverless local CA',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-    ],
-    dir,
-  );
-  run(
-    'openssl',
-    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'broker.key', '-out', 'broker.csr'],
-    dir,
-  );
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  run(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      'broker.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      ...days,
-      '-extfile',
-      'san.ext',
-      '-out',
-      'broker.pem',
-    ],
-    dir,
-  );
-  run(
-    'openssl',
-    [
-      'pkcs12',
-      '-export',
-      '-in',
-      'broker.pem',
-      '-inkey',
-      'broker.key',
-      '-certfile',
-      'ca.pem',
-      '-name',
-      'broker',
-      '-out',
-      'broker.p12',
-      '-passout',
-      `pass:${password}`,
-    ],
-    dir,
-  );
-  run(
-    'openssl',
-    [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=local-client',
-      '-keyout',
-      'client.key',
-      '-out',
-      'client.csr',
-    ],
-    dir,
-  );
-  run(
-    'openssl',
-    ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', ...days].concat([
-      '-out',
-      'client.pem',
-    ]),
-    dir,
-  );
-  // the CA's key is not needed once the broker's and the client's certificates are signed
-  rmSync(join(dir, 'ca.key'), { force: true });
-  return certificateFiles(dir);
-}
 
 /** The secured broker's server.properties. */
 export function secureServerProperties(
@@ -262,7 +144,7 @@ function clientPropertiesText(user: ScramUser, caFile: string): string {
 const KEYSTORE_PASSWORD = 'local-keystore-pass';
 
 /**
- * Write what a secured broker in `dir` runs with: new certificates (./makeCertificates), its
+ * Write what a secured broker in `dir` runs with: new certificates (./certificates), its
  * server.properties and the client.properties for Kafka's own tools. The jar broker and the Docker
  * Compose one (server.docker.properties, the same settings with the container's paths) read them.
  */
@@ -303,7 +185,7 @@ export async function startSecureBroker(options: {
   const classpath = `${paths.LIBS_DIR}/*`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const scram = `SCRAM-SHA-512=[name=${user.username},password=${user.password}]`;
-    run(
+    runChecked(
       'java',
       [
         '-cp',
