@@ -1,10 +1,10 @@
 /**
- * npm run registry -- up | down
+ * npm run registry -- up | down | build
  * A Confluent-compatible schema registry on 127.0.0.1:8081 (broker/registry.ts), for the local event
  * source's schemaRegistryConfig.
  */
 import { BrokerError } from './broker';
-import { downRegistry, upRegistry } from './registry';
+import { downRegistry, ensureRegistry, upRegistry } from './registry';
 
 const say = (line: string) => process.stderr.write(`[registry] ${line}\n`);
 
@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const command = process.argv[2];
   if (command === 'up') return upRegistry(say);
   if (command === 'down') return downRegistry(say);
-  console.log('usage: npm run registry -- up | down');
+  if (command === 'build') return void ensureRegistry(say); // npm test builds it before the tests
+  console.log('usage: npm run registry -- up | down | build');
   process.exitCode = command === '--help' || command === '-h' ? 0 : 2;
 }
 

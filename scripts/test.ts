@@ -1,6 +1,7 @@
 /**
  * npm test — the whole check, as CI runs it: a broker (the one running at KAFKA_BROKERS, else one
- * started here and stopped at the end), cfn-lint installed into .cache/ (once), the workspace packages
+ * started here and stopped at the end), cfn-lint and moto installed and the schema registry built into
+ * .cache/ (once), the workspace packages
  * (kafkajs-resilience, serverless-offline-kafka) built, then typecheck, lint, and the unit and
  * integration tests of the service and the packages. Leaves nothing running that it did not find running.
  *
@@ -129,6 +130,10 @@ async function main(): Promise<number> {
   const cfnLint = run(['cfn-lint install', 'bash', [resolve(ROOT, 'scripts', 'install-cfn-lint.sh')]], env);
   // after cfn-lint, not beside it: two pip installs at once would take both cores from the checks
   const moto = cfnLint.then(() => run(['moto install', 'bash', [resolve(ROOT, 'scripts', 'install-moto.sh')]], env));
+  // the schema registry the event source's registry tests start (Go, into .cache/; again when its sources change)
+  const registry = moto.then(() =>
+    run(['schema registry build', 'npm', ['run', '--silent', 'registry', '--', 'build']], env),
+  );
   let broker: Awaited<typeof brokerUp> | undefined;
   let stopping = false;
   const stopBroker = async () => {
@@ -162,6 +167,7 @@ async function main(): Promise<number> {
     await Promise.all([nextCheck(), nextCheck()]);
     if (!(await cfnLint)) failed.push('cfn-lint install');
     if (!(await moto)) failed.push('moto install');
+    if (!(await registry)) failed.push('schema registry build');
     broker = await brokerUp;
     env.KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? broker.address;
     const runs = jestRuns(jestArgs);
