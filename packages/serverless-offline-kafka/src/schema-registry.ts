@@ -1,7 +1,7 @@
 /**
  * An event's schema registry, as Lambda's Kafka event source applies it
- * (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html): the event's
- * `schemaRegistryConfig` read and checked, and each record's selected attributes (KEY, VALUE) looked up
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html), with the settings
+ * ./schema-registry-settings read: each record's selected attributes (KEY, VALUE) looked up
  * in the registry by the schema id of their wire frame, deserialized, and delivered as JSON or as the
  * source bytes without the frame, with `keySchemaMetadata` / `valueSchemaMetadata`. A record whose schema
  * the registry does not have, or whose bytes do not deserialize, is a failure of that record
