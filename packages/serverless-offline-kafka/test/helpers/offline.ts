@@ -61,7 +61,16 @@ export async function startOffline(options: {
   });
   const handle: OfflineProcess = { ...proc, url: `http://127.0.0.1:${httpPort}` };
   try {
-    await handle.waitForOutput(/Server ready/, options.timeoutMs ?? 60_000);
+    // a fixture that esbuild cannot bundle never gets ready: say why at once instead of after the timeout
+    const ready = handle.waitForOutput(/Server ready/, options.timeoutMs ?? 60_000);
+    const buildFailed = handle.waitForOutput(/Build failed with \d+ error/, options.timeoutMs ?? 60_000).then(
+      () => {
+        throw new Error(`serverless offline could not bundle the functions:\n${handle.output()}`);
+      },
+      () => new Promise<never>(() => undefined),
+    );
+    buildFailed.catch(() => undefined); // after start-up, a failed rebuild is the test's own business
+    await Promise.race([ready, buildFailed]);
     if (options.readyPattern) await handle.waitForOutput(options.readyPattern, options.timeoutMs ?? 60_000);
   } catch (error) {
     await handle.kill();
