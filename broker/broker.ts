@@ -90,16 +90,15 @@ function clearState(): void {
 }
 
 /**
- * True when pid is alive AND is a java Kafka broker this project started with its files in `dir` (pids
- * get reused): the jar broker (`dir` = .cache/broker), the secured one (broker/secure.ts).
+ * True when pid is alive AND is a process of this project: its command line holds every one of `marks`
+ * (pids get reused). Without /proc (macOS): "the pid exists".
  */
-export function isOurJavaBroker(pid: number | undefined, dir: string = STATE_DIR): boolean {
+export function isOurProcess(pid: number | undefined, marks: string[]): boolean {
   if (!pid) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('kafka.Kafka') && cmdline.includes(dir);
+    return marks.every((mark) => cmdline.includes(mark));
   } catch {
-    // no /proc (macOS): fall back to "the pid exists"
     try {
       process.kill(pid, 0);
       return true;
@@ -107,6 +106,62 @@ export function isOurJavaBroker(pid: number | undefined, dir: string = STATE_DIR
       return false;
     }
   }
+}
+
+/**
+ * True when pid is alive AND is a java Kafka broker this project started with its files in `dir`: the
+ * jar broker (`dir` = .cache/broker), the secured one (broker/secure.ts).
+ */
+export function isOurJavaBroker(pid: number | undefined, dir: string = STATE_DIR): boolean {
+  return isOurProcess(pid, ['kafka.Kafka', dir]);
+}
+
+/** A local server process started by startLocalServer. */
+export interface LocalServer {
+  pid: number;
+  /** SIGTERM, SIGKILL after 10 s; resolves once it exited */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a server process (moto, the schema registry) that listens on 127.0.0.1:`port`; resolves once it
+ * accepts connections, else stops it and fails with the tail of its stderr. `detached`: it outlives this
+ * process (`npm run … up`), stopped later by its pid.
+ */
+export async function startLocalServer(options: {
+  name: string;
+  command: string;
+  args: string[];
+  port: number;
+  detached?: boolean;
+}): Promise<LocalServer> {
+  const { name, port } = options;
+  const child = spawn(options.command, options.args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  let exited = false;
+  const exit = new Promise<void>((done) => child.once('exit', () => ((exited = true), done())));
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exit;
+    clearTimeout(timer);
+  };
+  try {
+    await waitReachable('127.0.0.1', port, 30_000, () => !exited);
+  } catch (error) {
+    await stop();
+    throw new BrokerError(`${name} did not start on 127.0.0.1:${port} (${(error as Error).message}):\n${log}`);
+  }
+  if (options.detached) {
+    child.stderr!.destroy();
+    child.unref();
+  }
+  return { pid: child.pid!, stop };
 }
 
 /** Stop the java broker `pid` of `dir` cleanly (Kafka shuts down on SIGTERM); SIGKILL after 30 s. */

@@ -3,10 +3,10 @@
  * .cache/moto by scripts/install-moto.sh (pinned). It listens on 127.0.0.1 only and is stopped by its
  * pid. The AWS SDK reaches it through `AWS_ENDPOINT_URL_SECRETS_MANAGER` (see `motoEnv`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError, paths, waitReachable } from './broker';
+import { BrokerError, paths, startLocalServer } from './broker';
 
 const MOTO_SERVER = join(paths.ROOT, '.cache', 'moto', 'bin', 'moto_server');
 
@@ -38,23 +38,11 @@ export function ensureMoto(say: (line: string) => void): void {
 /** Start moto_server on 127.0.0.1:`port`; resolves once it accepts connections. */
 export async function startMoto(port: number): Promise<Moto> {
   if (!existsSync(MOTO_SERVER)) throw new BrokerError('moto is not installed: run scripts/install-moto.sh');
-  const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-  let exited = false;
-  const exit = new Promise<void>((done) => child.once('exit', () => ((exited = true), done())));
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exit;
-    clearTimeout(timer);
-  };
-  try {
-    await waitReachable('127.0.0.1', port, 30_000, () => !exited);
-  } catch (error) {
-    await stop();
-    throw new BrokerError(`moto did not start on 127.0.0.1:${port} (${(error as Error).message}):\n${log}`);
-  }
-  return { pid: child.pid!, endpoint: `http://127.0.0.1:${port}`, stop };
+  const server = await startLocalServer({
+    name: 'moto',
+    command: MOTO_SERVER,
+    args: ['-H', '127.0.0.1', '-p', String(port)],
+    port,
+  });
+  return { ...server, endpoint: `http://127.0.0.1:${port}` };
 }

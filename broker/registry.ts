@@ -6,10 +6,10 @@
  * `npm run registry -- up` runs it on 127.0.0.1:8081 until `npm run registry -- down`.
  */
 import { createHash } from 'node:crypto';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError, isReachable, paths, waitReachable } from './broker';
+import { BrokerError, isOurProcess, isReachable, paths, startLocalServer } from './broker';
 
 const SOURCE_DIR = join(paths.ROOT, 'registry');
 const STATE_DIR = join(paths.ROOT, '.cache', 'registry');
@@ -58,45 +58,18 @@ export async function startRegistry(options: {
 }): Promise<Registry> {
   const binary = ensureRegistry(options.say ?? (() => undefined));
   const args = ['-addr', `127.0.0.1:${options.port}`, ...(options.basicAuth ? ['-basic-auth', options.basicAuth] : [])];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false });
-  let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-  let exited = false;
-  const exit = new Promise<void>((done) => child.once('exit', () => ((exited = true), done())));
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    await exit;
-  };
-  try {
-    await waitReachable('127.0.0.1', options.port, 30_000, () => !exited);
-  } catch (error) {
-    await stop();
-    throw new BrokerError(
-      `the schema registry did not start on 127.0.0.1:${options.port} (${(error as Error).message}):\n${log}`,
-    );
-  }
-  if (options.detached) {
-    child.stderr!.destroy();
-    child.unref();
-  }
-  return { pid: child.pid!, url: `http://127.0.0.1:${options.port}`, stop };
+  const server = await startLocalServer({
+    name: 'the schema registry',
+    command: binary,
+    args,
+    port: options.port,
+    detached: options.detached,
+  });
+  return { ...server, url: `http://127.0.0.1:${options.port}` };
 }
 
 /** Is `pid` the registry binary of this project (not another process that got its pid)? */
-function isOurRegistry(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(BINARY);
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
+const isOurRegistry = (pid: number | undefined): boolean => isOurProcess(pid, [BINARY]);
 
 const readPid = (): number | undefined => {
   try {
