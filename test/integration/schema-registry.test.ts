@@ -14,16 +14,13 @@ import protobuf from 'protobufjs';
 import { startRegistry, type Registry } from '../../broker/registry';
 import { BROKERS, consumeRecords, createTopic, testKafka, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
 import { freePort, startOffline, type OfflineProcess } from '../helpers/offline';
+import {
+  confluentFrame,
+  QUOTE_AVRO,
+  quoteType,
+} from '../../packages/serverless-offline-kafka/test/helpers/schema-registry';
 
 const FIXTURE = resolve(__dirname, '..', 'fixtures', 'schema-registry');
-const QUOTE = JSON.stringify({
-  type: 'record',
-  name: 'Quote',
-  fields: [
-    { name: 'productId', type: 'string' },
-    { name: 'quantity', type: 'int' },
-  ],
-});
 const ORDER =
   'syntax = "proto3";\npackage shop;\nmessage Header { string id = 1; }\nmessage Order { string order_id = 1; int64 total_cents = 2; }\n';
 const EVENT_SCHEMA = JSON.stringify({
@@ -31,14 +28,7 @@ const EVENT_SCHEMA = JSON.stringify({
   required: ['kind', 'amountCents'],
   properties: { kind: { type: 'string' }, amountCents: { type: 'integer', minimum: 0 } },
 });
-const quoteType = avro.Type.forSchema(JSON.parse(QUOTE) as avro.Schema);
 const Order = protobuf.parse(ORDER).root.lookupType('shop.Order');
-
-const framed = (schemaId: number, payload: Uint8Array) => {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, payload]);
-};
 
 /** Register the test's schemas in a fresh registry, always in the same order (so with the same ids). */
 async function register(
@@ -54,7 +44,7 @@ async function register(
     return ((await response.json()) as { id: number }).id;
   };
   return {
-    quote: await post('quotes-value', { schema: QUOTE }),
+    quote: await post('quotes-value', { schema: QUOTE_AVRO }),
     order: await post('orders-value', { schema: ORDER, schemaType: 'PROTOBUF' }),
     late: await post('late-value', { schema: '"string"' }),
     event: await post('events-value', { schema: EVENT_SCHEMA, schemaType: 'JSON' }),
@@ -137,11 +127,11 @@ describe('a schema registry in the local event source', () => {
 
   it('delivers Avro values as JSON with their metadata, filtered on their fields; failures go to the destination in their turn', async () => {
     await produce(topics.avro, [
-      framed(ids.quote, quoteType.toBuffer({ productId: 'p-1', quantity: 2 })),
-      framed(ids.quote, quoteType.toBuffer({ productId: 'p-0', quantity: 0 })), // filtered out
-      framed(999, Buffer.from([2])), // no such schema
-      framed(ids.quote, Buffer.from([0xff, 0xff, 0xff, 0xff])), // not this schema's bytes
-      framed(ids.quote, quoteType.toBuffer({ productId: 'p-5', quantity: 5 })),
+      confluentFrame(ids.quote, quoteType.toBuffer({ productId: 'p-1', quantity: 2 })),
+      confluentFrame(ids.quote, quoteType.toBuffer({ productId: 'p-0', quantity: 0 })), // filtered out
+      confluentFrame(999, Buffer.from([2])), // no such schema
+      confluentFrame(ids.quote, Buffer.from([0xff, 0xff, 0xff, 0xff])), // not this schema's bytes
+      confluentFrame(ids.quote, quoteType.toBuffer({ productId: 'p-5', quantity: 5 })),
     ]);
     await waitFor(() => delivered(topics.avro).length === 2, { timeoutMs: 30_000, what: 'two quotes' });
     const got = delivered(topics.avro);
@@ -174,7 +164,7 @@ describe('a schema registry in the local event source', () => {
     const message = Order.encode({ orderId: 'o-1', totalCents: 1999 }).finish();
     // message indexes [1] (the second message of the file): count 1 and index 1, zig-zag encoded
     const payload = Buffer.concat([Buffer.from([2, 2]), message]);
-    await produce(topics.proto, [framed(ids.order, payload)]);
+    await produce(topics.proto, [confluentFrame(ids.order, payload)]);
     await waitFor(() => delivered(topics.proto).length === 1, { timeoutMs: 30_000, what: 'the order' });
     // the bytes after the wire frame, message indexes first (what Powertools' Protobuf deserializer skips)
     expect(delivered(topics.proto)[0]!.decoded).toEqual({ orderId: 'o-1', totalCents: '1999' });
@@ -185,11 +175,15 @@ describe('a schema registry in the local event source', () => {
     await produce(
       topics.json,
       [
-        framed(ids.event, json({ kind: 'paid', amountCents: 1999 })),
-        framed(ids.event, json({ kind: 'refund', amountCents: -5 })), // breaks the schema's minimum
-        framed(ids.event, json({ kind: 'paid', amountCents: 1 })),
+        confluentFrame(ids.event, json({ kind: 'paid', amountCents: 1999 })),
+        confluentFrame(ids.event, json({ kind: 'refund', amountCents: -5 })), // breaks the schema's minimum
+        confluentFrame(ids.event, json({ kind: 'paid', amountCents: 1 })),
       ],
-      [framed(ids.eventKey, json('c-1')), framed(ids.eventKey, json('c-2')), framed(ids.eventKey, json('c-3'))],
+      [
+        confluentFrame(ids.eventKey, json('c-1')),
+        confluentFrame(ids.eventKey, json('c-2')),
+        confluentFrame(ids.eventKey, json('c-3')),
+      ],
     );
     await waitFor(async () => (await committed(topics.json, 'events')) === '3', {
       timeoutMs: 30_000,
@@ -213,7 +207,7 @@ describe('a schema registry in the local event source', () => {
   it('holds the records while the registry cannot be asked, says so once, and delivers once it answers', async () => {
     await registry.stop();
     const before = await committed(topics.avro);
-    await produce(topics.avro, [framed(ids.late, avro.Type.forSchema('string').toBuffer('x'))]);
+    await produce(topics.avro, [confluentFrame(ids.late, avro.Type.forSchema('string').toBuffer('x'))]);
     const down = /quotes <- \S+: schema registry http:\/\/127\.0\.0\.1:\d+ cannot be asked/g;
     await offline.waitForOutput(down, 30_000);
     await new Promise((r) => setTimeout(r, 2_500));

@@ -310,6 +310,28 @@ const delivered = (): string[] => {
   }
 };
 
+/** Write `values` to `topic` through the broker's plaintext listener (no authentication in the way). */
+async function produceAt(topic: string, values: string[]): Promise<void> {
+  const producer = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  await producer.send({ topic, messages: values.map((value) => ({ value })) });
+  await producer.disconnect();
+}
+
+/** `pattern` (global) is printed, and after 2.5 s of quiet retries (200 ms to 1 s apart) still once. */
+async function expectToldOnce(service: OfflineProcess, pattern: RegExp): Promise<void> {
+  await service.waitForOutput(pattern, 60_000);
+  await new Promise((r) => setTimeout(r, 2_500));
+  expect(service.output().match(pattern)).toHaveLength(1);
+}
+
+/** The fixture's handler wrote `value` into `report`. */
+const deliveredTo = (report: string, value: string) =>
+  waitFor(() => existsSync(report) && readFileSync(report, 'utf8').includes(JSON.stringify(value)), {
+    timeoutMs: 30_000,
+    what: `"${value}" to be delivered`,
+  });
+
 describe('the local event source on this cluster (a kafka event with accessConfigurations)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'es-auth-'));
@@ -350,25 +372,17 @@ describe('the local event source on this cluster (a kafka event with accessConfi
       },
       timeoutMs: 120_000,
     });
-    const producer = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
-    await producer.send({ topic: esTopic, messages: ['a', 'b', 'c'].map((value) => ({ value })) });
-    await producer.disconnect();
+    await produceAt(esTopic, ['a', 'b', 'c']);
 
     const untrusted =
       /secured <- \S+: cannot authenticate to Kafka at \S+ over SASL_SSL \(SCRAM-SHA-512\): the broker's TLS certificate is not trusted/g;
-    await offline.waitForOutput(untrusted, 60_000);
-    // retried quietly: several attempts (200 ms to 1 s apart), still one line
-    await new Promise((r) => setTimeout(r, 2_500));
-    expect(offline.output().match(untrusted)).toHaveLength(1);
+    await expectToldOnce(offline, untrusted);
     expect(await (await fetch(`${offline.url}/ping`)).text()).toBe('pong');
 
     writeFileSync(files().ca, caSecret(broker.caFile));
     const refused =
       /secured <- \S+: cannot authenticate to Kafka at \S+ over SASL_SSL \(SCRAM-SHA-512\): the broker refused the credentials/g;
-    await offline.waitForOutput(refused, 60_000);
-    await new Promise((r) => setTimeout(r, 2_500));
-    expect(offline.output().match(refused)).toHaveLength(1);
+    await expectToldOnce(offline, refused);
     // kafkajs's own line for every refused attempt is not shown: the one line above says it
     expect(offline.output()).not.toMatch(/kafkajs: .*authentication failed/i);
     expect(delivered()).toEqual([]);
@@ -440,9 +454,7 @@ describe('the local event source on this cluster (a kafka event with accessConfi
     });
     try {
       const refused = /secured <- \S+: cannot authenticate to Kafka at \S+ over SSL \(client certificate\): /g;
-      await mtls.waitForOutput(refused, 60_000);
-      await new Promise((r) => setTimeout(r, 2_500));
-      expect(mtls.output().match(refused)).toHaveLength(1);
+      await expectToldOnce(mtls, refused);
 
       const { certFile, keyFile } = broker.clientCertificate;
       writeFileSync(certSecret, clientSecret(certFile, keyFile));
@@ -450,14 +462,8 @@ describe('the local event source on this cluster (a kafka event with accessConfi
         /kafka: ready: 1 consumer\(s\) hold their partitions: secured <- \S+ \[0\] group \S+ over SSL \(client certificate\)/,
         60_000,
       );
-      const producer = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).producer();
-      await producer.connect();
-      await producer.send({ topic: mtlsTopic, messages: [{ value: 'with a certificate' }] });
-      await producer.disconnect();
-      await waitFor(() => existsSync(report) && readFileSync(report, 'utf8').includes('"with a certificate"'), {
-        timeoutMs: 30_000,
-        what: 'the record to be delivered',
-      });
+      await produceAt(mtlsTopic, ['with a certificate']);
+      await deliveredTo(report, 'with a certificate');
     } finally {
       await mtls.stop();
     }
@@ -515,14 +521,8 @@ describe('the local event source on this cluster (a kafka event with accessConfi
         /kafka: ready: 1 consumer\(s\) hold their partitions: secured <- \S+ \[0\] group \S+ over SASL_SSL \(SCRAM-SHA-512\)/,
         60_000,
       );
-      const producer = new Kafka({ brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).producer();
-      await producer.connect();
-      await producer.send({ topic: smTopic, messages: [{ value: 'rotated' }] });
-      await producer.disconnect();
-      await waitFor(() => existsSync(report) && readFileSync(report, 'utf8').includes('"rotated"'), {
-        timeoutMs: 30_000,
-        what: 'the record to be delivered',
-      });
+      await produceAt(smTopic, ['rotated']);
+      await deliveredTo(report, 'rotated');
     } finally {
       await sm?.stop();
       await moto?.stop();

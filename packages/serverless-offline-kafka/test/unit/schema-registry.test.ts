@@ -2,21 +2,8 @@ import avro from 'avsc';
 import type { LambdaKafkaRecord } from '../../src/event';
 import { SchemaRegistry, SchemaRegistryUnavailableError } from '../../src/schema-registry';
 import { readSchemaRegistrySettings } from '../../src/schema-registry-settings';
+import { confluentFrame, QUOTE_AVRO, quoteType } from '../helpers/schema-registry';
 
-const QUOTE = JSON.stringify({
-  type: 'record',
-  name: 'Quote',
-  fields: [
-    { name: 'productId', type: 'string' },
-    { name: 'quantity', type: 'int' },
-  ],
-});
-const quoteType = avro.Type.forSchema(JSON.parse(QUOTE) as avro.Schema);
-const framed = (schemaId: number, payload: Buffer) => {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, payload]);
-};
 const record = (value: Buffer, key?: Buffer): LambdaKafkaRecord => ({
   topic: 'quotes',
   partition: 0,
@@ -94,9 +81,9 @@ describe('SchemaRegistry.prepare', () => {
   const noSecrets = async () => ({});
 
   it('JSON: the value deserialized with the schema its frame names (fetched once), with valueSchemaMetadata', async () => {
-    const { fetchFn, calls } = fakeRegistry({ 3: { schema: QUOTE } });
+    const { fetchFn, calls } = fakeRegistry({ 3: { schema: QUOTE_AVRO } });
     const registry = new SchemaRegistry({ settings: settings(), readSecret: noSecrets, log, fetch: fetchFn });
-    const bytes = framed(3, quoteType.toBuffer({ productId: 'p-1', quantity: 2 }));
+    const bytes = confluentFrame(3, quoteType.toBuffer({ productId: 'p-1', quantity: 2 }));
     const first = await registry.prepare(record(bytes, Buffer.from('k')));
     const second = await registry.prepare(record(bytes));
     expect('failure' in first).toBe(false);
@@ -109,7 +96,7 @@ describe('SchemaRegistry.prepare', () => {
   });
 
   it('SOURCE: the bytes without the frame, filtered by the deserialized value; KEY and VALUE both', async () => {
-    const { fetchFn } = fakeRegistry({ 3: { schema: QUOTE }, 4: { schema: '{"type":"string"}' } });
+    const { fetchFn } = fakeRegistry({ 3: { schema: QUOTE_AVRO }, 4: { schema: '{"type":"string"}' } });
     const both = settings({
       eventRecordFormat: 'SOURCE',
       schemaValidationConfigs: [{ attribute: 'KEY' }, { attribute: 'VALUE' }],
@@ -117,7 +104,7 @@ describe('SchemaRegistry.prepare', () => {
     const registry = new SchemaRegistry({ settings: both, readSecret: noSecrets, log, fetch: fetchFn });
     const payload = quoteType.toBuffer({ productId: 'p-2', quantity: 5 });
     const key = avro.Type.forSchema('string').toBuffer('p-2');
-    const prepared = await registry.prepare(record(framed(3, payload), framed(4, key)));
+    const prepared = await registry.prepare(record(confluentFrame(3, payload), confluentFrame(4, key)));
     expect(Buffer.from(prepared.record.value, 'base64')).toEqual(payload);
     expect(Buffer.from(prepared.record.key!, 'base64')).toEqual(key);
     expect(prepared.record.keySchemaMetadata).toEqual({ dataFormat: 'AVRO', schemaId: '4' });
@@ -125,10 +112,10 @@ describe('SchemaRegistry.prepare', () => {
   });
 
   it('an unknown schema id is SCHEMA_NOT_FOUND, bytes that do not deserialize DESERIALIZATION_ERROR', async () => {
-    const { fetchFn } = fakeRegistry({ 3: { schema: QUOTE } });
+    const { fetchFn } = fakeRegistry({ 3: { schema: QUOTE_AVRO } });
     const registry = new SchemaRegistry({ settings: settings(), readSecret: noSecrets, log, fetch: fetchFn });
-    const unknown = await registry.prepare(record(framed(9, Buffer.from([2]))));
-    const garbage = await registry.prepare(record(framed(3, Buffer.from([0xff, 0xff, 0xff, 0xff]))));
+    const unknown = await registry.prepare(record(confluentFrame(9, Buffer.from([2]))));
+    const garbage = await registry.prepare(record(confluentFrame(3, Buffer.from([0xff, 0xff, 0xff, 0xff]))));
     const unframed = await registry.prepare(record(Buffer.from('{"plain":true}')));
     expect([unknown, garbage, unframed].map((p) => ('failure' in p ? p.failure.condition : 'ok'))).toEqual([
       'SCHEMA_NOT_FOUND',
@@ -140,14 +127,14 @@ describe('SchemaRegistry.prepare', () => {
 
   it('a registry that cannot be asked throws (the records wait), told once, and its return told once', async () => {
     logs.length = 0;
-    const { fetchFn, state, calls } = fakeRegistry({ 3: { schema: QUOTE } });
+    const { fetchFn, state, calls } = fakeRegistry({ 3: { schema: QUOTE_AVRO } });
     const basic = settings({
       accessConfigs: [{ type: 'BASIC_AUTH', uri: 'arn:aws:secretsmanager:eu-west-1:1:secret:sr' }],
     });
     const readSecret = async () => ({ username: 'u', password: 'p' });
     const registry = new SchemaRegistry({ settings: basic, readSecret, log, fetch: fetchFn });
     state.down = true;
-    const bytes = framed(3, quoteType.toBuffer({ productId: 'p', quantity: 1 }));
+    const bytes = confluentFrame(3, quoteType.toBuffer({ productId: 'p', quantity: 1 }));
     for (let i = 0; i < 3; i += 1) {
       await expect(registry.prepare(record(bytes))).rejects.toBeInstanceOf(SchemaRegistryUnavailableError);
     }

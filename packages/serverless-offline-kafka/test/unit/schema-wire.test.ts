@@ -1,22 +1,7 @@
-import avro from 'avsc';
 import protobuf from 'protobufjs';
 import { createSchemaDecoder, readConfluentFrame, readMessageIndexes } from '../../src/schema-wire';
+import { confluentFrame, QUOTE_AVRO, quoteType } from '../helpers/schema-registry';
 
-/** Confluent framing: magic byte 0, the schema id (4 bytes big-endian), then the payload. */
-const frame = (schemaId: number, payload: Buffer) => {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, payload]);
-};
-
-const QUOTE_AVRO = JSON.stringify({
-  type: 'record',
-  name: 'Quote',
-  fields: [
-    { name: 'productId', type: 'string' },
-    { name: 'quantity', type: 'int' },
-  ],
-});
 const PROTO = `syntax = "proto3";
 package shop;
 message Other { string x = 1; }
@@ -29,7 +14,10 @@ message Order {
 
 describe('Confluent wire format', () => {
   it('reads the schema id and the payload, and says when bytes are not framed', () => {
-    expect(readConfluentFrame(frame(258, Buffer.from('abc')))).toEqual({ schemaId: 258, payload: Buffer.from('abc') });
+    expect(readConfluentFrame(confluentFrame(258, Buffer.from('abc')))).toEqual({
+      schemaId: 258,
+      payload: Buffer.from('abc'),
+    });
     expect(readConfluentFrame(Buffer.from('{"plain":"json"}'))).toBeUndefined();
     expect(readConfluentFrame(Buffer.from([0, 0, 0]))).toBeUndefined();
   });
@@ -45,9 +33,8 @@ describe('Confluent wire format', () => {
 describe('decoders built from a registry schema', () => {
   it('Avro: the binary encoding to a plain object; bytes of another shape are refused', () => {
     const decoder = createSchemaDecoder({ schema: QUOTE_AVRO });
-    const type = avro.Type.forSchema(JSON.parse(QUOTE_AVRO) as avro.Schema);
     expect(decoder.dataFormat).toBe('AVRO');
-    expect({ ...(decoder.decode(type.toBuffer({ productId: 'p-1', quantity: 3 })) as object) }).toEqual({
+    expect({ ...(decoder.decode(quoteType.toBuffer({ productId: 'p-1', quantity: 3 })) as object) }).toEqual({
       productId: 'p-1',
       quantity: 3,
     });

@@ -1,0 +1,22 @@
+/**
+ * What the schema-registry tests produce: records framed as Confluent's serializers frame them, and the
+ * Avro schema of a quote (`{ productId: string, quantity: int }`) with its avsc type.
+ */
+import avro from 'avsc';
+
+/** Confluent framing: magic byte 0, the schema id (4 bytes big-endian), then the payload. */
+export function confluentFrame(schemaId: number, payload: Uint8Array): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, payload]);
+}
+
+export const QUOTE_AVRO = JSON.stringify({
+  type: 'record',
+  name: 'Quote',
+  fields: [
+    { name: 'productId', type: 'string' },
+    { name: 'quantity', type: 'int' },
+  ],
+});
+export const quoteType = avro.Type.forSchema(JSON.parse(QUOTE_AVRO) as avro.Schema);
