@@ -208,6 +208,17 @@ export async function waitReachable(
   throw new BrokerError(`the broker did not accept connections on ${host}:${port} within ${timeoutMs / 1000} s`);
 }
 
+/** Start docker-compose.yml's `service` (under `profile`, if it has one) and wait until it is healthy. */
+export function composeUp(service: string, env: NodeJS.ProcessEnv, profile?: string): void {
+  const select = profile ? ['--profile', profile] : [];
+  const result = spawnSync('docker', ['compose', ...select, 'up', '-d', '--wait', service], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env,
+  });
+  if (result.status !== 0) throw new BrokerError('docker compose up failed (see its output above)');
+}
+
 /** Docker Compose when its engine runs, else the jars (BROKER_MODE=docker|jar decides instead). */
 export function chooseMode(env: NodeJS.ProcessEnv): BrokerMode {
   const forced = env.BROKER_MODE;
@@ -251,12 +262,7 @@ export async function up(env: NodeJS.ProcessEnv = process.env, say: Say = defaul
   const started = Date.now();
   if (mode === 'docker') {
     say(`starting Apache Kafka ${KAFKA_VERSION} with Docker Compose on ${address}`);
-    const result = spawnSync('docker', ['compose', 'up', '-d', '--wait', 'kafka'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: { ...env, KAFKA_PORT: String(port) },
-    });
-    if (result.status !== 0) throw new BrokerError('docker compose up failed (see its output above)');
+    composeUp('kafka', { ...env, KAFKA_PORT: String(port) });
     writeState({ mode, address, startedAt: new Date().toISOString() });
     await waitReachable(host, port, 60_000, () => true);
   } else {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import {
   BrokerError,
   chooseMode,
+  composeUp,
   ensureJars,
   isOurJavaBroker,
   isReachable,
@@ -311,12 +312,7 @@ export async function upSecure(say: (line: string) => void, env: NodeJS.ProcessE
       `starting a secured Apache Kafka broker with Docker Compose (service ${COMPOSE_SERVICE}, files in ${STATE_DIR})`,
     );
     prepareSecureFiles(STATE_DIR, SECURE_PORTS, SECURE_USER);
-    const result = spawnSync('docker', ['compose', '--profile', 'secure', 'up', '-d', '--wait', COMPOSE_SERVICE], {
-      cwd: paths.ROOT,
-      stdio: 'inherit',
-      env,
-    });
-    if (result.status !== 0) throw new BrokerError('docker compose up failed (see its output above)');
+    composeUp(COMPOSE_SERVICE, env, 'secure');
     writeFileSync(STATE_FILE, JSON.stringify({ mode: 'docker', startedAt: new Date().toISOString() }, null, 2));
     say(`ready in ${elapsed()}\n${describeSecureBroker(description)}`);
     return true;

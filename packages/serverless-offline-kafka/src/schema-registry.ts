@@ -127,10 +127,9 @@ export class SchemaRegistry {
       }
       response = await (this.#deps.fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(10_000) });
     } catch (error) {
-      throw this.#unavailable(
-        `${(error as Error).message}${(error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : ''}`,
-        error,
-      );
+      // fetch says "fetch failed" and puts the reason (ECONNREFUSED, …) in its cause
+      const { message, cause } = error as Error & { cause?: Error };
+      throw this.#unavailable(cause ? `${message} (${cause.message})` : message, error);
     }
     if (response.status === 404) return this.#answered(undefined);
     if (!response.ok)
