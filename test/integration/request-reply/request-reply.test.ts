@@ -74,7 +74,14 @@ describe('request-reply over the real broker', () => {
     });
     expect(mismatches).toHaveLength(0);
     const stats = requester.stats();
-    expect(stats).toMatchObject({ pending: 0, sent: 2000, replied: 2000, late: 0, duplicate: 0, timedOut: 0 });
+    expect(stats).toMatchObject({ pending: 0, sent: 2000, replied: 2000, late: 0, unknown: 0, timedOut: 0 });
+    // Delivery is at least once (docs/request-reply.md): on a starved machine a reply batch can outlast the
+    // responder's send deadline, and the retried batch answers its requests again. Such a duplicate is
+    // dropped (the results above are each request's own reply); it can only come from a request handled twice.
+    const handledTwice = running.responder.stats().received - 2000;
+    expect(stats.duplicate).toBeLessThanOrEqual(handledTwice);
+    if (stats.duplicate > 0)
+      console.info(`${stats.duplicate} duplicate replies dropped (${handledTwice} requests handled twice)`);
   });
 
   test('responder stopped: every request gets a timeout at its deadline, nothing leaks; back: success again', async () => {
