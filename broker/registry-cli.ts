@@ -10,7 +10,13 @@ const say = (line: string) => process.stderr.write(`[registry] ${line}\n`);
 
 async function main(): Promise<void> {
   const command = process.argv[2];
-  if (command === 'up') return upRegistry(say);
+  if (command === 'up') {
+    const { url } = await upRegistry(say);
+    say(
+      `register a schema: curl -X POST -H 'content-type: application/vnd.schemaregistry.v1+json' ${url}/subjects/<topic>-value/versions -d '{"schema": "…"}'`,
+    );
+    return;
+  }
   if (command === 'down') return downRegistry(say);
   if (command === 'build') return void ensureRegistry(say); // npm test builds it before the tests
   console.log('usage: npm run registry -- up | down | build');

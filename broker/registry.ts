@@ -40,7 +40,12 @@ export function ensureRegistry(say: (line: string) => void): string {
   mkdirSync(STATE_DIR, { recursive: true });
   say('building the schema registry (franz-go srfake) with Go into .cache/registry');
   const build = spawnSync('go', ['build', '-o', BINARY, '.'], { cwd: SOURCE_DIR, encoding: 'utf8' });
-  if (build.error) throw new BrokerError(`cannot run go (${build.error.message}): install Go 1.24 or newer`);
+  if (build.error) {
+    throw new BrokerError(
+      `cannot run go (${build.error.message}) to build the local schema registry: install Go 1.24 or newer, ` +
+        `or run Confluent's (docker compose --profile registry up -d schema-registry), or set SCHEMA_REGISTRY_URL to yours`,
+    );
+  }
   if (build.status !== 0) throw new BrokerError(`go build of registry/ failed:\n${build.stdout}${build.stderr}`);
   writeFileSync(BUILT, hash);
   return BINARY;
@@ -79,23 +84,26 @@ const readPid = (): number | undefined => {
   }
 };
 
-/** `npm run registry -- up`: the registry on 127.0.0.1:8081 unless the one started earlier still runs. */
-export async function upRegistry(say: (line: string) => void): Promise<void> {
+/**
+ * `npm run registry -- up` (and `npm start`, `npm test`): the registry on 127.0.0.1:8081, unless the one
+ * started earlier still runs or another registry (Docker's, for one) already listens there. `started`:
+ * this call started it, so the caller that wants a clean machine stops it with `downRegistry`.
+ */
+export async function upRegistry(say: (line: string) => void): Promise<{ url: string; started: boolean }> {
   const url = `http://127.0.0.1:${REGISTRY_PORT}`;
   const pid = readPid();
   if (isOurRegistry(pid)) {
     say(`the schema registry is already running at ${url} (pid ${pid})`);
-    return;
+    return { url, started: false };
   }
   if (await isReachable('127.0.0.1', REGISTRY_PORT, 300)) {
-    throw new BrokerError(`port ${REGISTRY_PORT} on 127.0.0.1 is taken by another process`);
+    say(`using the schema registry already listening at ${url} (not started by this project)`);
+    return { url, started: false };
   }
   const registry = await startRegistry({ port: REGISTRY_PORT, detached: true, say });
   writeFileSync(STATE_FILE, JSON.stringify({ pid: registry.pid, startedAt: new Date().toISOString() }, null, 2));
   say(`schema registry (Confluent REST API, in memory) at ${url} (pid ${registry.pid})`);
-  say(
-    `register a schema: curl -X POST -H 'content-type: application/vnd.schemaregistry.v1+json' ${url}/subjects/<topic>-value/versions -d '{"schema": "…"}'`,
-  );
+  return { url, started: true };
 }
 
 /** `npm run registry -- down`: stop the registry `up` started, if it runs. */

@@ -27,6 +27,12 @@ const PARAMS_SCHEMA = z
       })
       .optional(),
     saslScramKmsKeyArn: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN').optional(),
+    schemaRegistryUrl: z
+      .string({
+        error:
+          "is required: the Confluent-compatible schema registry that keeps order-analytics's Avro schema (https://…)",
+      })
+      .regex(/^https:\/\/[^/\s]+/, 'must be an https URL, e.g. https://schema-registry.example.internal'),
     subnetIds: z
       .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be subnet ids, subnet-…'), {
         error: 'is required: the private subnets the functions run in (a list)',

@@ -110,6 +110,14 @@ export const ENV_SCHEMA = z
       z.enum(REPLY_PARTITION_FORMATS, { error: `must be one of ${REPLY_PARTITION_FORMATS.join(', ')}` }),
       'int32',
     ),
+    /** a Confluent-compatible schema registry (http(s)://[user:password@]host:port): update-analytics registers its Avro schema there */
+    SCHEMA_REGISTRY_URL: z.optional(
+      z.string().check(
+        z.refine((s) => /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s), {
+          message: 'must be an http(s) URL, e.g. http://127.0.0.1:8081',
+        }),
+      ),
+    ),
     /** put in front of every topic and consumer group name: lets several developers or test runs share a cluster */
     KAFKA_TOPIC_PREFIX: z._default(
       z.string().check(z.regex(/^[A-Za-z0-9._-]{0,100}$/, 'must be at most 100 characters of letters, digits, . _ -')),
@@ -164,6 +172,8 @@ export interface Config {
   requestReply: { replyTimeoutMs: number; allowedReplyTopics: string[] };
   /** POST /quotes's request and reply topics (QUOTE_REQUEST_TOPIC, QUOTE_REPLY_TOPIC, before KAFKA_TOPIC_PREFIX) and QUOTE_REPLY_PARTITION_FORMAT */
   quotes: { requestTopic: string; replyTopic: string; replyPartitionFormat: ReplyPartitionFormat };
+  /** SCHEMA_REGISTRY_URL: where Avro schemas are registered (lib/schema-registry); unset: no function may publish Avro */
+  schemaRegistryUrl?: string;
   /** KAFKA_TOPIC_PREFIX: prefix of every topic and consumer group name (see topicName in lib/kafka/topics.ts) */
   topicPrefix: string;
   logLevel: LogLevel;
@@ -221,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       replyTopic: e.QUOTE_REPLY_TOPIC,
       replyPartitionFormat: e.QUOTE_REPLY_PARTITION_FORMAT,
     },
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
     logLevel: e.LOG_LEVEL,
   };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install a pinned Python tool from PyPI into .cache/<name>, a virtualenv of its own, so CI needs no root
 # and no system pip (PEP 668). Idempotent: does nothing when that requirement is installed there already.
-#   scripts/install-python-tool.sh <name> <requirement>     e.g. cfn-lint "cfn-lint==1.51.0"
+#   scripts/install-python-tool.sh <name> <requirement>     e.g. cfn-lint "cfn-lint==1.58.0"
 # install-cfn-lint.sh and install-moto.sh call it with their pins.
 set -euo pipefail
 

@@ -1,7 +1,8 @@
 /**
- * npm start — broker up (reuse, Docker or jars), topics created, then `serverless offline` on
- * http://localhost:3000. Ctrl-C stops serverless offline, and the broker too if this command started it
- * (pass `-- --keep-broker` to leave it running for the next start). `-- --secure` runs it all against the
+ * npm start — broker up (reuse, Docker or jars), the schema registry up (unless SCHEMA_REGISTRY_URL names
+ * one), topics created, then `serverless offline` on http://localhost:3000. Ctrl-C stops serverless
+ * offline, and the broker and registry too if this command started them (pass `-- --keep-broker` to
+ * leave them running for the next start). `-- --secure` runs it all against the
  * secured broker with a Secrets Manager emulator instead (./secure-mode).
  *
  * On a terminal the functions' JSON log lines are shown through pino-pretty, one readable line each;
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { brokersOf } from '../broker/address';
 import { BrokerError, down, up } from '../broker/broker';
+import { downRegistry, upRegistry } from '../broker/registry';
 import { loadConfig } from '../lib/config';
 import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
 import { createServiceTopics } from './create-topics';
@@ -26,6 +28,7 @@ export function tryThis(env: NodeJS.ProcessEnv): string {
   const port = env.HTTP_PORT ?? '3000';
   const config = loadConfig({ ...env, KAFKA_BROKERS: brokersOf(env) });
   const events = topicName(config, TOPIC_NAMES.orderEvents);
+  const ledger = topicName(config, TOPIC_NAMES.revenueLedger);
   return [
     `serverless offline is starting on http://localhost:${port}. Once it prints "kafka: ready", try:`,
     '',
@@ -33,6 +36,8 @@ export function tryThis(env: NodeJS.ProcessEnv): string {
     `  curl -i -XPOST localhost:${port}/orders -H 'content-type: application/json' \\`,
     `    -d '{"customerId":"c-1","items":[{"sku":"book-1","quantity":2,"unitPriceCents":1250}]}'`,
     `  npm run kafka -- console-consumer --topic ${events} --from-beginning --property print.headers=true`,
+    '  # its Avro leg: update-analytics → order-analytics (Avro, schema in the registry) → record-revenue → revenue-ledger',
+    `  npm run kafka -- console-consumer --topic ${ledger} --from-beginning`,
     '',
     '  # a quote: POST /quotes → quote-requests → price-quote → quote-replies → the HTTP answer',
     `  curl -i -XPOST localhost:${port}/quotes -H 'content-type: application/json' \\`,
@@ -60,7 +65,10 @@ async function main(): Promise<number> {
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker!.address,
   };
   let code = 1;
+  let registry: Awaited<ReturnType<typeof upRegistry>> | undefined;
   try {
+    // order-analytics is Avro: without SCHEMA_REGISTRY_URL the service uses a local registry (serverless.yml)
+    if (!env.SCHEMA_REGISTRY_URL) registry = await upRegistry(say);
     if (!secure) await createServiceTopics(env);
     process.stderr.write(`\n[start] ${tryThis(env)}\n`);
     const pretty = Boolean(process.stdout.isTTY) && !values.json;
@@ -88,6 +96,7 @@ async function main(): Promise<number> {
     code = await new Promise<number>((r) => offline.on('exit', (c, signal) => r(c ?? (signal ? 0 : 1))));
     process.off('SIGINT', onSignal);
   } finally {
+    if (registry?.started && !values['keep-broker']) await downRegistry(say);
     await secure?.stop();
     if (broker?.started && !values['keep-broker']) await down();
   }

@@ -1,7 +1,7 @@
 /**
  * npm test — the whole check, as CI runs it: a broker (the one running at KAFKA_BROKERS, else one
  * started here and stopped at the end), cfn-lint and moto installed and the schema registry built into
- * .cache/ (once), the workspace packages
+ * .cache/ (once) and run on 127.0.0.1:8081 for the service's Avro topic (unless one runs), the workspace packages
  * (kafkajs-resilience, serverless-offline-kafka) built, then typecheck, lint, and the unit and
  * integration tests of the service and the packages. Leaves nothing running that it did not find running.
  *
@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { down, up } from '../broker/broker';
+import { downRegistry, upRegistry } from '../broker/registry';
 
 const ROOT = resolve(__dirname, '..');
 const bin = (name: string) => resolve(ROOT, 'node_modules', '.bin', name);
@@ -135,6 +136,8 @@ async function main(): Promise<number> {
     run(['schema registry build', 'npm', ['run', '--silent', 'registry', '--', 'build']], env),
   );
   let broker: Awaited<typeof brokerUp> | undefined;
+  let serviceRegistry: Awaited<ReturnType<typeof upRegistry>> | undefined;
+  const sayRegistry = (line: string) => process.stderr.write(`[registry] ${line}\n`);
   let stopping = false;
   const stopBroker = async () => {
     if (stopping || !broker?.started) return;
@@ -170,6 +173,8 @@ async function main(): Promise<number> {
     if (!(await registry)) failed.push('schema registry build');
     broker = await brokerUp;
     env.KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? broker.address;
+    // the service's own registry (order-analytics is Avro), at the URL serverless.yml defaults to
+    if (!env.SCHEMA_REGISTRY_URL) serviceRegistry = await upRegistry(sayRegistry);
     const runs = jestRuns(jestArgs);
     const parts: JestResults[] = [];
     for (const { step, output } of runs) {
@@ -185,6 +190,7 @@ async function main(): Promise<number> {
     writeFileSync(JEST_RESULTS, JSON.stringify(results));
     process.stderr.write(`\n[test] the ten slowest test files:\n${slowestFiles(results).join('\n')}\n`);
   } finally {
+    if (serviceRegistry?.started) await downRegistry(sayRegistry);
     await stopBroker();
   }
   const steps = timings.map((t) => `${t.name} ${t.seconds.toFixed(1)} s${t.ok ? '' : ' (FAILED)'}`).join(', ');

@@ -1,4 +1,4 @@
-import { createEnvelope, derivedId, toMessage, type Envelope } from './envelope';
+import { createEnvelope, derivedId, toMessage, type Envelope, type EnvelopeEncoding } from './envelope';
 import type { Publisher } from './producer';
 
 /**
@@ -22,6 +22,8 @@ export async function publishChained<T>(
     payload: T;
     /** what the id is derived from instead of the cause's id, e.g. a business id */
     idFrom?: string;
+    /** how the envelope is written; JSON unless given */
+    encoding?: EnvelopeEncoding;
   },
 ): Promise<Envelope<T>> {
   const envelope = createEnvelope({
@@ -31,6 +33,8 @@ export async function publishChained<T>(
     correlationId: input.cause.correlationId,
     causationId: input.cause.id,
   });
-  await deps.publisher.publish(input.topic, [toMessage(envelope, input.key)]);
+  const { encoding } = input;
+  const encoded = encoding && { value: await encoding.encode(envelope), contentType: encoding.contentType };
+  await deps.publisher.publish(input.topic, [toMessage(envelope, input.key, encoded)]);
   return envelope;
 }

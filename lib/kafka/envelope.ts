@@ -73,13 +73,27 @@ export function createEnvelope<T>(input: {
   };
 }
 
-/** The Kafka message for an envelope: JSON value, and headers a consumer can route on without parsing. */
-export function toMessage(envelope: Envelope, key: string): Message & { headers: IHeaders } {
+/** How an envelope is written when not as JSON, e.g. Avro with a registered schema (lib/schema-registry). */
+export interface EnvelopeEncoding {
+  /** the content-type header of the record */
+  contentType: string;
+  encode(envelope: Envelope): Promise<Buffer>;
+}
+
+/**
+ * The Kafka message for an envelope: JSON value (or `encoded`), and headers a consumer can route on
+ * without parsing.
+ */
+export function toMessage(
+  envelope: Envelope,
+  key: string,
+  encoded?: { value: Buffer; contentType: string },
+): Message & { headers: IHeaders } {
   return {
     key,
-    value: JSON.stringify(envelope),
+    value: encoded?.value ?? JSON.stringify(envelope),
     headers: {
-      [HEADERS.contentType]: 'application/json',
+      [HEADERS.contentType]: encoded?.contentType ?? 'application/json',
       [HEADERS.messageId]: envelope.id,
       [HEADERS.eventType]: envelope.type,
       [HEADERS.correlationId]: envelope.correlationId,

@@ -29,7 +29,10 @@ export const TOPICS = [
   // what each fan-out listener did (docs/patterns.md), keyed by order id
   { name: TOPIC_NAMES.orderAudit, partitions: 6 },
   { name: TOPIC_NAMES.customerNotifications, partitions: 6 },
+  // update-analytics's facts in Avro (schema in the registry), read by record-revenue
   { name: TOPIC_NAMES.orderAnalytics, partitions: 6 },
+  // record-revenue's ledger entry per fulfilled order, keyed by order id
+  { name: TOPIC_NAMES.revenueLedger, partitions: 6 },
   // poison records (not JSON, wrong schema) with the reason and the original record; kept 30 days to replay
   { name: TOPIC_NAMES.deadLetter, partitions: 1, config: { 'retention.ms': String(30 * 24 * 3600 * 1000) } },
   // request-reply (docs/request-reply.md). Requests keyed by product id; 6 partitions = up to 6 price-quote

@@ -1,7 +1,8 @@
 import { publishChained } from '../kafka/chain';
-import type { Envelope } from '../kafka/envelope';
+import type { Envelope, EnvelopeEncoding } from '../kafka/envelope';
 import type { Publisher } from '../kafka/producer';
 import type { KafkaRecord } from '../kafka/records';
+import { ANALYTICS_RECORDED } from './analytics';
 import { ORDER_FULFILLED, type OrderOutcomeEvent } from './events';
 
 /**
@@ -12,7 +13,7 @@ import { ORDER_FULFILLED, type OrderOutcomeEvent } from './events';
 export const LISTENERS = {
   auditLog: { name: 'audit-log', topic: 'orderAudit', type: 'audit.recorded' },
   notifyCustomer: { name: 'notify-customer', topic: 'customerNotifications', type: 'customer.notified' },
-  updateAnalytics: { name: 'update-analytics', topic: 'orderAnalytics', type: 'analytics.recorded' },
+  updateAnalytics: { name: 'update-analytics', topic: 'orderAnalytics', type: ANALYTICS_RECORDED },
 } as const;
 
 /** What a listener needs: the publisher, its output topics under their real names, and the record read. */
@@ -28,8 +29,10 @@ function publishOutcome(
   event: OrderOutcomeEvent,
   deps: Deps,
   payload: Record<string, unknown>,
+  encoding?: EnvelopeEncoding,
 ): Promise<Envelope> {
   return publishChained(deps, {
+    encoding,
     topic: deps.topics[l.topic],
     key: event.payload.orderId,
     cause: event,
@@ -58,13 +61,22 @@ export function notifyCustomer(event: OrderOutcomeEvent, deps: Deps): Promise<En
   return publishOutcome(LISTENERS.notifyCustomer, event, deps, { customerId, channel: 'email', text });
 }
 
-/** update-analytics: one fact per order outcome (revenue counts only fulfilled orders). */
-export function updateAnalytics(event: OrderOutcomeEvent, deps: Deps): Promise<Envelope> {
+/**
+ * update-analytics: one fact per order outcome (revenue counts only fulfilled orders), written with
+ * `facts`: Avro with the schema registered in the registry (lib/orders/analytics.ts).
+ */
+export function updateAnalytics(event: OrderOutcomeEvent, deps: Deps & { facts: EnvelopeEncoding }): Promise<Envelope> {
   const fulfilled = event.type === ORDER_FULFILLED;
-  return publishOutcome(LISTENERS.updateAnalytics, event, deps, {
-    customerId: event.payload.customerId,
-    outcome: fulfilled ? 'fulfilled' : 'rejected',
-    revenueCents: fulfilled ? event.payload.totalCents : 0,
-    currency: event.payload.currency,
-  });
+  return publishOutcome(
+    LISTENERS.updateAnalytics,
+    event,
+    deps,
+    {
+      customerId: event.payload.customerId,
+      outcome: fulfilled ? 'fulfilled' : 'rejected',
+      revenueCents: fulfilled ? event.payload.totalCents : 0,
+      currency: event.payload.currency,
+    },
+    deps.facts,
+  );
 }

@@ -113,8 +113,8 @@ it('npm start -- --secure runs the service on it: the consumers over SASL_SSL, b
   try {
     // the secured broker `up` started above is reused, and left running
     await start.waitForOutput(/already running/, 60_000);
-    const ready = await start.waitForOutput(/kafka: ready: 5 consumer\(s\).*/, 180_000);
-    expect(ready[0].match(/over SASL_SSL \(SCRAM-SHA-512\)/g)).toHaveLength(5);
+    const ready = await start.waitForOutput(/kafka: ready: 6 consumer\(s\).*/, 180_000);
+    expect(ready[0].match(/over SASL_SSL \(SCRAM-SHA-512\)/g)).toHaveLength(6);
     const post = (path: string, body: unknown) =>
       fetch(`http://127.0.0.1:${http}${path}`, {
         method: 'POST',

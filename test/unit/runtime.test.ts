@@ -20,6 +20,7 @@ describe('runtime', () => {
       orderAudit: 'alice-order-audit',
       customerNotifications: 'alice-customer-notifications',
       orderAnalytics: 'alice-order-analytics',
+      revenueLedger: 'alice-revenue-ledger',
       deadLetter: 'alice-dead-letter',
       quoteRequests: 'alice-quote-requests',
       quoteReplies: 'alice-quotes.replies',

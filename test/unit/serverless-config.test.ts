@@ -46,7 +46,9 @@ describe('serverless.yml', () => {
   it("falls back to lib/config.ts's own defaults when the environment sets nothing", () => {
     // the service as a user with a clean shell gets it: none of the configuration's variables set
     const clean = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !/^(KAFKA_|QUOTE_|REPLY_|PUBLISH_|LOG_LEVEL|MAX_BODY)/.test(name)),
+      Object.entries(process.env).filter(
+        ([name]) => !/^(KAFKA_|QUOTE_|REPLY_|PUBLISH_|LOG_LEVEL|MAX_BODY|SCHEMA_REGISTRY_URL)/.test(name),
+      ),
     );
     const printed = print(clean);
     // what serverless.yml sets on purpose, not as a fallback: the client id and the responder's allow-list
@@ -60,8 +62,12 @@ describe('serverless.yml', () => {
       ...Object.values(printed.functions).map((fn) => fn.environment ?? {}),
     ) as Record<string, string>;
     expect(KAFKA_CLIENT_ID).toBe('kafka-serverless-local');
+    // the local broker and schema registry: addresses with no default in lib/config.ts
     expect(fallbacks.KAFKA_BROKERS).toBe('127.0.0.1:9092');
-    expect(loadConfig(fallbacks)).toEqual(loadConfig({ KAFKA_BROKERS: fallbacks.KAFKA_BROKERS }));
+    expect(fallbacks.SCHEMA_REGISTRY_URL).toBe('http://127.0.0.1:8081');
+    expect(loadConfig(fallbacks)).toEqual(
+      loadConfig({ KAFKA_BROKERS: fallbacks.KAFKA_BROKERS, SCHEMA_REGISTRY_URL: fallbacks.SCHEMA_REGISTRY_URL }),
+    );
     expect(Object.keys(fallbacks)).toEqual(
       expect.arrayContaining(['REPLY_TIMEOUT_MS', 'PUBLISH_TIMEOUT_MS', 'QUOTE_REPLY_PARTITION_FORMAT', 'LOG_LEVEL']),
     );

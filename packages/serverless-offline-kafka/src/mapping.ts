@@ -64,13 +64,19 @@ export function applyMappingSettings(props: Record<string, unknown>, kind: Event
   const registry = raw.schemaRegistryConfig as Record<string, unknown> | undefined;
   if (registry) {
     const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
-    props.SchemaRegistryConfig = {
-      SchemaRegistryURI: registry.schemaRegistryURI,
-      EventRecordFormat: registry.eventRecordFormat,
-      SchemaValidationConfigs: list(registry.schemaValidationConfigs).map((v) => ({ Attribute: v.attribute })),
-      ...(registry.accessConfigs
-        ? { AccessConfigs: list(registry.accessConfigs).map((a) => ({ Type: a.type, URI: a.uri })) }
-        : {}),
+    // where CloudFormation takes it: inside the Kafka event source config, beside ConsumerGroupId
+    // (AWS::Lambda::EventSourceMapping AmazonManagedKafkaEventSourceConfig / SelfManagedKafkaEventSourceConfig)
+    const key = kind === 'msk' ? 'AmazonManagedKafkaEventSourceConfig' : 'SelfManagedKafkaEventSourceConfig';
+    props[key] = {
+      ...(props[key] as Record<string, unknown> | undefined),
+      SchemaRegistryConfig: {
+        SchemaRegistryURI: registry.schemaRegistryURI,
+        EventRecordFormat: registry.eventRecordFormat,
+        SchemaValidationConfigs: list(registry.schemaValidationConfigs).map((v) => ({ Attribute: v.attribute })),
+        ...(registry.accessConfigs
+          ? { AccessConfigs: list(registry.accessConfigs).map((a) => ({ Type: a.type, URI: a.uri })) }
+          : {}),
+      },
     };
   }
   if (kind === 'msk' && typeof raw.onFailureDestination === 'string') {

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import avro from 'avsc';
 import type { Consumer } from 'kafkajs';
 import type { KafkaBatchResponse } from '../../../lib/kafka/batch';
 import type { Envelope } from '../../../lib/kafka/envelope';
@@ -125,6 +126,30 @@ export async function runFunction(
   };
 }
 
+/** The service's registry (serverless.yml's default; npm test runs it): the Avro schemas by id. */
+const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081';
+const avroTypes = new Map<number, Promise<avro.Type>>();
+const avroType = (id: number): Promise<avro.Type> => {
+  let type = avroTypes.get(id);
+  if (!type) {
+    type = fetch(`${REGISTRY_URL}/schemas/ids/${id}`)
+      .then((r) => r.json() as Promise<{ schema: string }>)
+      .then(({ schema }) => avro.Type.forSchema(JSON.parse(schema) as avro.Schema));
+    avroTypes.set(id, type);
+  }
+  return type;
+};
+
+/**
+ * A record's envelope: JSON, or Avro in Confluent's frame (magic byte 0, schema id; order-analytics),
+ * decoded with its schema from the registry.
+ */
+async function envelopeOf<T>(value: Buffer): Promise<Envelope<T>> {
+  if (value[0] !== 0) return JSON.parse(String(value)) as Envelope<T>;
+  const type = await avroType(value.readInt32BE(1));
+  return JSON.parse(JSON.stringify(type.fromBuffer(value.subarray(5)))) as Envelope<T>;
+}
+
 /** The envelopes on `topic` (at least `count` records), parsed, in arrival order. */
 export async function readEnvelopes<T = unknown>(
   topic: string,
@@ -132,7 +157,7 @@ export async function readEnvelopes<T = unknown>(
   timeoutMs = 90_000,
 ): Promise<(Envelope<T> & { _record: ConsumedRecord })[]> {
   const records = await consumeRecords(topic, count, { timeoutMs });
-  return records.map((r) => ({ ...(JSON.parse(String(r.value)) as Envelope<T>), _record: r }));
+  return Promise.all(records.map(async (r) => ({ ...(await envelopeOf<T>(r.value!)), _record: r })));
 }
 
 /** The committed offsets of `groupId` on `topic`, and the topic's end offsets, per partition. */

@@ -17,7 +17,9 @@ import {
 
 /**
  * The whole flow through `serverless offline` and the local Kafka event source: POST /orders →
- * orders → fulfil-order (queue) → order-events → audit-log, notify-customer, update-analytics (fan-out).
+ * orders → fulfil-order (queue) → order-events → audit-log, notify-customer, update-analytics (fan-out),
+ * and update-analytics's Avro facts → record-revenue (the event source decodes them with the registry
+ * npm test runs on 127.0.0.1:8081, and filters on the decoded value).
  * PATTERNS_ORDER_COUNT sets how many orders the queue test posts: 1,000 by default, enough for every
  * partition of every group, and 20 re-posted orders; docs/patterns.md has the figures at 10,000.
  */
@@ -46,6 +48,13 @@ describe('orders flow through serverless offline', () => {
     (await caughtUp(env.topic('order-workers'), env.topic('orders'))) &&
     (await Promise.all(LISTENER_OUTPUTS.map((l) => caughtUp(env.topic(l.name), env.topic('order-events'))))).every(
       Boolean,
+    ) &&
+    (await caughtUp(env.topic('record-revenue'), env.topic(TOPIC_NAMES.orderAnalytics)));
+  const ledger = async () =>
+    readEnvelopes<{ orderId: string; revenueCents: number }>(
+      env.topic(TOPIC_NAMES.revenueLedger),
+      await recordCount(env.topic(TOPIC_NAMES.revenueLedger)),
+      180_000,
     );
 
   it(`queue + fan-out + chaining: ${ORDER_COUNT} orders, each fulfilled once by id and seen by every listener`, async () => {
@@ -117,6 +126,15 @@ describe('orders flow through serverless offline', () => {
     }
     expect(events.filter((e) => e.correlationId !== `corr-${e.payload.orderId}`)).toEqual([]);
 
+    // Avro: order-analytics was written in Avro (read above through the registry); record-revenue got each
+    // fact decoded by the event source and booked every (fulfilled) order once by id, on its correlation id
+    const booked = await ledger();
+    expect(new Set(booked.map((l) => l.payload.orderId)).size).toBe(ORDER_COUNT);
+    expect(new Set(booked.map((l) => l.id)).size).toBe(ORDER_COUNT);
+    expect(
+      booked.filter((l) => l.correlationId !== `corr-${l.payload.orderId}` || l.payload.revenueCents !== 1250),
+    ).toEqual([]);
+
     process.stdout.write(
       `[patterns] ${posts.length} POSTs (${ORDER_COUNT} orders) in ${posted - started} ms; every group caught up ` +
         `${done - started} ms after the first POST; ${duplicates} duplicate order events absorbed\n`,
@@ -152,6 +170,12 @@ describe('orders flow through serverless offline', () => {
       correlationId: 'corr-after-poison',
       topic: env.topic('orders'),
     });
+    // and an order that is rejected: its Avro fact says so, and the event source's filter keeps it from record-revenue
+    await placeOrder(anOrder('rejected-1', { sku: 'discontinued-lamp' }), {
+      publisher: runtime().publisher,
+      correlationId: 'corr-rejected-1',
+      topic: env.topic('orders'),
+    });
 
     // Act
     await waitFor(allCaughtUp, { timeoutMs: 180_000, intervalMs: 500, what: 'every consumer group to catch up' });
@@ -176,5 +200,13 @@ describe('orders flow through serverless offline', () => {
     expect(events.filter((e) => e.correlationId === 'corr-after-poison').map((e) => e.payload.orderId)).toEqual([
       'poison-2',
     ]);
+    const facts = await readEnvelopes<{ orderId: string; outcome: string }>(
+      env.topic(TOPIC_NAMES.orderAnalytics),
+      await recordCount(env.topic(TOPIC_NAMES.orderAnalytics)),
+    );
+    expect(facts.filter((f) => f.payload.orderId === 'rejected-1').map((f) => f.payload.outcome)).toEqual(['rejected']);
+    const booked = (await ledger()).map((l) => l.payload.orderId);
+    expect(booked).toContain('poison-2');
+    expect(booked).not.toContain('rejected-1');
   }, 300_000);
 });

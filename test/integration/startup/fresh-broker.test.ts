@@ -30,7 +30,7 @@ describe('serverless offline on a broker that has just started', () => {
 
     offline = await startOffline({
       env: { KAFKA_BROKERS: broker.address },
-      readyPattern: /kafka: ready: 5 consumer/,
+      readyPattern: /kafka: ready: 6 consumer/,
       timeoutMs: 90_000,
     });
     const output = offline.output();

@@ -16,7 +16,12 @@ const params = (() => {
   const value = (key: string) => new RegExp(`^${key}: (\\S+)`, 'm').exec(text)![1]!;
   const list = (key: string) =>
     [...new RegExp(`^${key}:\\n((?:  - \\S+\\n)+)`, 'm').exec(text)![1]!.matchAll(/- (\S+)/g)].map((m) => m[1]!);
-  return { clusterArn: value('mskClusterArn'), subnets: list('subnetIds'), securityGroups: list('securityGroupIds') };
+  return {
+    clusterArn: value('mskClusterArn'),
+    schemaRegistryUrl: value('schemaRegistryUrl'),
+    subnets: list('subnetIds'),
+    securityGroups: list('securityGroupIds'),
+  };
 })();
 const arns = kafkaArns(params.clusterArn);
 
@@ -76,7 +81,22 @@ describe('npm run package:aws (the example AWS stage)', () => {
       expect(variables.MSK_CLUSTER_ARN).toBe(params.clusterArn);
       expect(variables.KAFKA_AUTH).toBe('iam');
       expect(variables).not.toHaveProperty('KAFKA_BROKERS');
+      expect(variables.SCHEMA_REGISTRY_URL).toBe(params.schemaRegistryUrl);
     }
+  });
+
+  it("reads order-analytics's Avro with the stage's schema registry, filtering on the decoded value", () => {
+    const [revenue] = mskMappings(pkg).filter(({ event }) => /order-analytics$/.test(String(event.topic)));
+    expect(revenue!.mappings[0]!.Properties).toMatchObject({
+      AmazonManagedKafkaEventSourceConfig: {
+        SchemaRegistryConfig: {
+          SchemaRegistryURI: params.schemaRegistryUrl,
+          EventRecordFormat: 'JSON',
+          SchemaValidationConfigs: [{ Attribute: 'VALUE' }],
+        },
+      },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ value: { payload: { outcome: ['fulfilled'] } } }) }] },
+    });
   });
 
   it('gives every function its own role; the shared framework role is gone', () => {

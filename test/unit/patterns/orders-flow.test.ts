@@ -1,12 +1,15 @@
+import avro from 'avsc';
 import type { Message } from 'kafkajs';
 import { PoisonRecordError, decodeKafkaEvent, parseJsonRecord, type KafkaEvent } from '../../../lib/kafka/records';
 import { createDeadLetterSink } from '../../../lib/kafka/dead-letter';
 import { derivedId } from '../../../lib/kafka/envelope';
 import type { Publisher } from '../../../lib/kafka/producer';
+import { ANALYTICS_FACT_AVRO, AnalyticsFactSchema, recordRevenue } from '../../../lib/orders/analytics';
 import { OrderOutcomeEventSchema, OrderPlacedEventSchema } from '../../../lib/orders/events';
 import { fulfilOrder, rejectionReason } from '../../../lib/orders/fulfil-order';
 import { notifyCustomer, recordAudit, updateAnalytics } from '../../../lib/orders/listeners';
 import { createRuntime } from '../../../lib/runtime';
+import { AVRO_CONTENT_TYPE, createAvroSerializer } from '../../../lib/schema-registry/avro';
 import ordersBatch from '../../fixtures/kafka-events/orders-batch.json';
 
 /** A publisher that keeps what it was given (the broker itself is exercised by the integration tests). */
@@ -102,14 +105,36 @@ describe('fulfil-order', () => {
   });
 });
 
+/** Avro facts as update-analytics writes them, with a registry that gives the schema id 7. */
+const SCHEMA_ID = 7;
+const facts = () => {
+  const serializer = createAvroSerializer({
+    registryUrl: 'http://registry.test:8081',
+    subject: 't1-order-analytics-value',
+    schema: ANALYTICS_FACT_AVRO,
+    timeoutMs: 1000,
+    fetch: async () => new Response(JSON.stringify({ id: SCHEMA_ID }), { status: 200 }),
+  });
+  return { contentType: AVRO_CONTENT_TYPE, encode: serializer.serialize };
+};
+/** What the event source hands record-revenue: the Confluent frame read, the Avro decoded. */
+const decodeFact = (value: Buffer): unknown => {
+  expect([value[0], value.readInt32BE(1)]).toEqual([0, SCHEMA_ID]);
+  return JSON.parse(JSON.stringify(avro.Type.forSchema(ANALYTICS_FACT_AVRO).fromBuffer(value.subarray(5))));
+};
+
 describe('fan-out listeners', () => {
+  const outcomeOf = async (record: typeof order1) => {
+    const { publisher, values } = capturingPublisher();
+    await fulfilOrder(parseJsonRecord(record!, OrderPlacedEventSchema), { publisher, topics });
+    return OrderOutcomeEventSchema.parse(values()[0]);
+  };
+
   it('each publish what they did to their own topic, caused by the event, on its correlation id', async () => {
     // Prepare
-    const { publisher: upstream, values: upstreamValues } = capturingPublisher();
-    await fulfilOrder(parseJsonRecord(order2!, OrderPlacedEventSchema), { publisher: upstream, topics });
-    const event = OrderOutcomeEventSchema.parse(upstreamValues()[0]);
-    const { publisher, sent, values } = capturingPublisher();
-    const deps = { publisher, topics, record: order2! };
+    const event = await outcomeOf(order2);
+    const { publisher, sent } = capturingPublisher();
+    const deps = { publisher, topics, record: order2!, facts: facts() };
 
     // Act
     await recordAudit(event, deps);
@@ -118,14 +143,41 @@ describe('fan-out listeners', () => {
 
     // Assess
     expect(sent.map((s) => s.topic)).toEqual(['t1-order-audit', 't1-customer-notifications', 't1-order-analytics']);
-    for (const value of values()) {
+    const [audit, notification] = sent.slice(0, 2).map((s) => JSON.parse(String(s.message.value)));
+    const fact = decodeFact(sent[2]!.message.value as Buffer) as { id: string; payload: unknown };
+    for (const value of [audit, notification, fact]) {
       expect(value).toMatchObject({ correlationId: 'corr-2', causationId: event.id });
     }
-    expect(new Set(values().map((v) => v.id)).size).toBe(3);
-    expect(values()[1].payload.text).toBe(
+    expect(new Set([audit.id, notification.id, fact.id]).size).toBe(3);
+    expect(notification.payload.text).toBe(
       'We could not fulfil your order order-2: sku discontinued-lamp is discontinued.',
     );
-    expect(values()[2].payload).toMatchObject({ outcome: 'rejected', revenueCents: 0 });
+    expect(fact.payload).toMatchObject({ outcome: 'rejected', revenueCents: 0 });
+    expect(sent[2]!.message.headers).toMatchObject({
+      'content-type': 'avro/binary',
+      'event-type': 'analytics.recorded',
+    });
+  });
+
+  it('update-analytics writes Avro that record-revenue reads back as its fact, and books the revenue', async () => {
+    // Prepare
+    const event = await outcomeOf(order1);
+    const { publisher, sent } = capturingPublisher();
+    await updateAnalytics(event, { publisher, topics, record: order1!, facts: facts() });
+    const fact = AnalyticsFactSchema.parse(decodeFact(sent[0]!.message.value as Buffer));
+    const ledger = capturingPublisher();
+
+    // Act
+    await recordRevenue(fact, { publisher: ledger.publisher, topics });
+
+    // Assess
+    expect(ledger.sent.map((s) => [s.topic, s.message.key])).toEqual([['t1-revenue-ledger', 'order-1']]);
+    expect(ledger.values()[0]).toMatchObject({
+      type: 'revenue.recorded',
+      correlationId: 'corr-1',
+      causationId: fact.id,
+      payload: { orderId: 'order-1', customerId: 'cust-1', revenueCents: 3000, currency: 'EUR' },
+    });
   });
 });
 

@@ -100,14 +100,18 @@ describe('configured once, reaching CloudFormation', () => {
     });
     expect(resources.WorkerEventSourceMappingKafkaOrders!.Properties).toMatchObject({
       MaximumRetryAttempts: 5,
-      SchemaRegistryConfig: {
-        SchemaRegistryURI: 'https://registry.example.com',
-        EventRecordFormat: 'SOURCE',
-        SchemaValidationConfigs: [{ Attribute: 'VALUE' }],
-        AccessConfigs: [{ Type: 'BASIC_AUTH', URI: 'arn:aws:secretsmanager:eu-west-1:1:secret:sr' }],
+      SelfManagedKafkaEventSourceConfig: {
+        SchemaRegistryConfig: {
+          SchemaRegistryURI: 'https://registry.example.com',
+          EventRecordFormat: 'SOURCE',
+          SchemaValidationConfigs: [{ Attribute: 'VALUE' }],
+          AccessConfigs: [{ Type: 'BASIC_AUTH', URI: 'arn:aws:secretsmanager:eu-west-1:1:secret:sr' }],
+        },
       },
     });
-    expect(resources.WorkerEventSourceMappingMSKClusterOrders!.Properties).not.toHaveProperty('SchemaRegistryConfig');
+    expect(resources.WorkerEventSourceMappingMSKClusterOrders!.Properties).not.toHaveProperty(
+      'AmazonManagedKafkaEventSourceConfig.SchemaRegistryConfig',
+    );
     expect(resources.WorkerEventSourceMappingKafkaOrders!.Properties).not.toHaveProperty('FunctionResponseTypes');
   });
 });
