@@ -185,7 +185,7 @@ export function runChecked(command: string, args: string[], cwd: string): void {
   }
 }
 
-function commandWorks(command: string, args: string[], timeoutMs = 10_000): boolean {
+export function commandWorks(command: string, args: string[], timeoutMs = 10_000): boolean {
   const result = spawnSync(command, args, { stdio: 'ignore', timeout: timeoutMs });
   return result.status === 0;
 }

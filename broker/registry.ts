@@ -3,13 +3,14 @@
  * of the Confluent Schema Registry REST API) behind the few lines of Go in registry/, built with the Go
  * toolchain into .cache/registry from the pinned module in registry/go.mod (rebuilt when those files
  * change). It listens on 127.0.0.1 only, keeps its schemas in memory, and is stopped by its pid.
- * `npm run registry -- up` runs it on 127.0.0.1:8081 until `npm run registry -- down`.
+ * `npm run registry -- up` runs it on 127.0.0.1:8081 until `npm run registry -- down`; on a machine with
+ * Docker and no Go, Confluent's own Schema Registry from docker-compose.yml instead.
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError, isOurProcess, isReachable, paths, startLocalServer } from './broker';
+import { BrokerError, commandWorks, composeUp, isOurProcess, isReachable, paths, startLocalServer } from './broker';
 
 const SOURCE_DIR = join(paths.ROOT, 'registry');
 const STATE_DIR = join(paths.ROOT, '.cache', 'registry');
@@ -76,13 +77,25 @@ export async function startRegistry(options: {
 /** Is `pid` the registry binary of this project (not another process that got its pid)? */
 const isOurRegistry = (pid: number | undefined): boolean => isOurProcess(pid, [BINARY]);
 
-const readPid = (): number | undefined => {
+/** What `upRegistry` started: our binary (its pid), or Confluent's in Docker Compose. */
+type RegistryState = { pid?: number; mode?: 'docker' };
+
+const readState = (): RegistryState => {
   try {
-    return (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid: number }).pid;
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as RegistryState;
   } catch {
-    return undefined;
+    return {};
   }
 };
+
+const writeState = (state: RegistryState): void =>
+  writeFileSync(STATE_FILE, JSON.stringify({ ...state, startedAt: new Date().toISOString() }, null, 2));
+
+/** Go builds our registry; a machine with Docker and no Go runs Confluent's (docker-compose.yml, profile registry). */
+const dockerInsteadOfGo = (): boolean =>
+  !commandWorks('go', ['version']) &&
+  commandWorks('docker', ['info'], 15_000) &&
+  commandWorks('docker', ['compose', 'version']);
 
 /**
  * `npm run registry -- up` (and `npm start`, `npm test`): the registry on 127.0.0.1:8081, unless the one
@@ -91,7 +104,7 @@ const readPid = (): number | undefined => {
  */
 export async function upRegistry(say: (line: string) => void): Promise<{ url: string; started: boolean }> {
   const url = `http://127.0.0.1:${REGISTRY_PORT}`;
-  const pid = readPid();
+  const { pid } = readState();
   if (isOurRegistry(pid)) {
     say(`the schema registry is already running at ${url} (pid ${pid})`);
     return { url, started: false };
@@ -100,16 +113,32 @@ export async function upRegistry(say: (line: string) => void): Promise<{ url: st
     say(`using the schema registry already listening at ${url} (not started by this project)`);
     return { url, started: false };
   }
+  mkdirSync(STATE_DIR, { recursive: true });
+  if (dockerInsteadOfGo()) {
+    say("no Go here: starting Confluent's Schema Registry with Docker Compose (profile registry)");
+    composeUp('schema-registry', process.env, 'registry');
+    writeState({ mode: 'docker' });
+    say(`schema registry (Confluent, Docker) at ${url}`);
+    return { url, started: true };
+  }
   const registry = await startRegistry({ port: REGISTRY_PORT, detached: true, say });
-  writeFileSync(STATE_FILE, JSON.stringify({ pid: registry.pid, startedAt: new Date().toISOString() }, null, 2));
+  writeState({ pid: registry.pid });
   say(`schema registry (Confluent REST API, in memory) at ${url} (pid ${registry.pid})`);
   return { url, started: true };
 }
 
 /** `npm run registry -- down`: stop the registry `up` started, if it runs. */
 export async function downRegistry(say: (line: string) => void): Promise<void> {
-  const pid = readPid();
+  const { pid, mode } = readState();
   rmSync(STATE_FILE, { force: true });
+  if (mode === 'docker') {
+    spawnSync('docker', ['compose', '--profile', 'registry', 'rm', '--stop', '--force', 'schema-registry'], {
+      cwd: paths.ROOT,
+      stdio: 'inherit',
+    });
+    say('stopped the Docker Compose schema registry');
+    return;
+  }
   if (!isOurRegistry(pid)) {
     say('nothing to stop: no schema registry was started by npm run registry -- up');
     return;

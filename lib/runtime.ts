@@ -1,16 +1,12 @@
-import type avro from 'avsc';
 import type { Kafka } from 'kafkajs';
 import { OutageTracker } from 'kafkajs-resilience';
 import { loadConfig, type Config, type ReplyPartitionFormat } from './config';
-import { ConfigError } from './errors';
-import type { EnvelopeEncoding } from './kafka/envelope';
 import { createKafka } from './kafka/client';
 import { createPublisher, type Publisher } from './kafka/producer';
 import { TOPIC_NAMES, topicName } from './kafka/topics';
 import { createLogger, type Logger } from './logger';
 import { createRequester, type Requester } from './request-reply/requester';
 import { createRrTransport, type RrTransport } from './request-reply/transport';
-import { AVRO_CONTENT_TYPE, createAvroSerializer } from './schema-registry/avro';
 
 /** Every topic the functions use, under its real name: KAFKA_TOPIC_PREFIX applied, the quote topics as configured. */
 export type Topics = Record<keyof typeof TOPIC_NAMES, string> & {
@@ -53,11 +49,6 @@ export interface Runtime {
   rrTransport: RrTransport;
   /** the container's ONE requester reading `replyTopic` (a real name), created on first use */
   requester(replyTopic: string, replyPartitionFormat?: ReplyPartitionFormat): Requester;
-  /**
-   * Envelopes for `topic` (a real name) in Avro, `schema` registered under `<topic>-value` in the registry
-   * at SCHEMA_REGISTRY_URL on first use (ConfigError when it is unset); one per topic.
-   */
-  avro(topic: string, schema: avro.Schema): EnvelopeEncoding;
 }
 
 /** Parts a test (or another host) provides instead of the real ones. */
@@ -88,7 +79,6 @@ export function createRuntime(options: { env: Record<string, string | undefined>
   const publisher = parts.publisher ?? createPublisher({ kafka, logger, timeoutMs: config.publishTimeoutMs, outage });
   const rrTransport = parts.rrTransport ?? createRrTransport({ kafka, logger, outage });
   const requesters = new Map<string, Requester>();
-  const encodings = new Map<string, EnvelopeEncoding>();
   return {
     config,
     logger,
@@ -114,25 +104,6 @@ export function createRuntime(options: { env: Record<string, string | undefined>
         requesters.set(replyTopic, requester);
       }
       return requester;
-    },
-    avro(topic, schema) {
-      let encoding = encodings.get(topic);
-      if (!encoding) {
-        if (!config.schemaRegistryUrl) {
-          throw new ConfigError([
-            `SCHEMA_REGISTRY_URL is required: ${topic} is written in Avro, its schema registered there`,
-          ]);
-        }
-        const serializer = createAvroSerializer({
-          registryUrl: config.schemaRegistryUrl,
-          subject: `${topic}-value`,
-          schema,
-          timeoutMs: config.publishTimeoutMs,
-        });
-        encoding = { contentType: AVRO_CONTENT_TYPE, encode: (envelope) => serializer.serialize(envelope) };
-        encodings.set(topic, encoding);
-      }
-      return encoding;
     },
   };
 }

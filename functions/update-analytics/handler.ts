@@ -2,6 +2,7 @@ import { kafkaEnvelopeHandler } from '../../lib/handlers';
 import { ANALYTICS_FACT_AVRO } from '../../lib/orders/analytics';
 import { OrderOutcomeEventSchema } from '../../lib/orders/events';
 import { LISTENERS, updateAnalytics } from '../../lib/orders/listeners';
+import { avroEnvelopes } from '../../lib/schema-registry/avro';
 
 /**
  * Fan-out listener on `order-events` (own group): publishes one analytics fact per order to
@@ -12,5 +13,5 @@ export const handler = kafkaEnvelopeHandler({
   schema: OrderOutcomeEventSchema,
   reportBatchItemFailures: true,
   handle: (event, rt) =>
-    updateAnalytics(event, { ...rt, facts: rt.avro(rt.topics.orderAnalytics, ANALYTICS_FACT_AVRO) }),
+    updateAnalytics(event, { ...rt, facts: avroEnvelopes(rt.config, rt.topics.orderAnalytics, ANALYTICS_FACT_AVRO) }),
 });

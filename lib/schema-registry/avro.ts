@@ -1,6 +1,8 @@
 import avro from 'avsc';
+import type { Config } from '../config';
 import { rootMessage } from '../deadline';
-import { AppError, ValidationError } from '../errors';
+import { AppError, ConfigError, ValidationError } from '../errors';
+import type { EnvelopeEncoding } from '../kafka/envelope';
 
 /**
  * Confluent's wire format (docs.confluent.io, Schema Registry "Wire format"): magic byte 0, the schema's
@@ -130,4 +132,40 @@ export function createAvroSerializer<T>(options: {
       return Buffer.concat([header, body]);
     },
   };
+}
+
+const encodings = new WeakMap<object, Map<string, EnvelopeEncoding>>();
+
+/**
+ * Envelopes for `topic` (a real name) in Avro, `schema` registered under `<topic>-value` in the registry at
+ * SCHEMA_REGISTRY_URL on first use (ConfigError when it is unset): one per topic and container (`config`).
+ * Only the functions that write Avro import this module, so only their bundles carry avsc.
+ *
+ * @example
+ * handle: (event, rt) => updateAnalytics(event, { ...rt, facts: avroEnvelopes(rt.config, rt.topics.orderAnalytics, schema) })
+ */
+export function avroEnvelopes(
+  config: Pick<Config, 'schemaRegistryUrl' | 'publishTimeoutMs'>,
+  topic: string,
+  schema: avro.Schema,
+): EnvelopeEncoding {
+  let byTopic = encodings.get(config);
+  if (!byTopic) encodings.set(config, (byTopic = new Map()));
+  let encoding = byTopic.get(topic);
+  if (!encoding) {
+    if (!config.schemaRegistryUrl) {
+      throw new ConfigError([
+        `SCHEMA_REGISTRY_URL is required: ${topic} is written in Avro, its schema registered there`,
+      ]);
+    }
+    const serializer = createAvroSerializer({
+      registryUrl: config.schemaRegistryUrl,
+      subject: `${topic}-value`,
+      schema,
+      timeoutMs: config.publishTimeoutMs,
+    });
+    encoding = { contentType: AVRO_CONTENT_TYPE, encode: (envelope) => serializer.serialize(envelope) };
+    byTopic.set(topic, encoding);
+  }
+  return encoding;
 }
