@@ -2,7 +2,7 @@
  * The local event source with a Confluent-compatible schema registry (franz-go's srfake, broker/registry.ts)
  * and the real broker, as Lambda applies `schemaRegistryConfig`: Avro values delivered as JSON with
  * valueSchemaMetadata and filtered on their fields, Protobuf values delivered as their source bytes
- * without the wire frame, an unknown schema id (SCHEMA_NOT_FOUND) and bytes that do not deserialize
+ * without the wire frame, the other format × record format pairs, an unknown schema id (SCHEMA_NOT_FOUND) and bytes that do not deserialize
  * (DESERIALIZATION_ERROR) sent to the on-failure destination in their turn, and a registry that cannot be
  * asked: told once, nothing delivered or committed until it answers again.
  */
@@ -64,6 +64,9 @@ describe('a schema registry in the local event source', () => {
     proto: uniqueName('sr-orders'),
     json: uniqueName('sr-events'),
     dlq: uniqueName('sr-dlq'),
+    avroSource: uniqueName('sr-avro-source'),
+    protoJson: uniqueName('sr-proto-json'),
+    jsonSource: uniqueName('sr-json-source'),
   };
   type Delivered = {
     topic: string;
@@ -110,11 +113,14 @@ describe('a schema registry in the local event source', () => {
         PROTO_TOPIC: topics.proto,
         JSON_TOPIC: topics.json,
         DLQ_TOPIC: topics.dlq,
+        AVRO_SOURCE_TOPIC: topics.avroSource,
+        PROTO_JSON_TOPIC: topics.protoJson,
+        JSON_SOURCE_TOPIC: topics.jsonSource,
         REGISTRY_URL: registry.url,
         REPORT_FILE: report,
         ORDER_PROTO: ORDER,
       },
-      readyPattern: /kafka: ready: 3 consumer/,
+      readyPattern: /kafka: ready: 6 consumer/,
       timeoutMs: 120_000,
     });
   }, 180_000);
@@ -168,6 +174,28 @@ describe('a schema registry in the local event source', () => {
     await waitFor(() => delivered(topics.proto).length === 1, { timeoutMs: 30_000, what: 'the order' });
     // the bytes after the wire frame, message indexes first (what Powertools' Protobuf deserializer skips)
     expect(delivered(topics.proto)[0]!.decoded).toEqual({ orderId: 'o-1', totalCents: '1999' });
+  });
+
+  it('the rest of the matrix: Avro as SOURCE, Protobuf as JSON, JSON Schema as SOURCE, each with its metadata', async () => {
+    const avroBody = quoteType.toBuffer({ productId: 'p-7', quantity: 7 });
+    const orderBody = Buffer.concat([Buffer.from([2, 2]), Order.encode({ orderId: 'o-2', totalCents: 42 }).finish()]);
+    const jsonBody = Buffer.from(JSON.stringify({ kind: 'paid', amountCents: 7 }));
+    await produce(topics.avroSource, [confluentFrame(ids.quote, avroBody)]);
+    await produce(topics.protoJson, [confluentFrame(ids.order, orderBody)]);
+    await produce(topics.jsonSource, [confluentFrame(ids.event, jsonBody)]);
+    const all = [topics.avroSource, topics.protoJson, topics.jsonSource];
+    await waitFor(() => all.every((t) => delivered(t).length === 1), { timeoutMs: 30_000, what: 'one record each' });
+    const [avroSource, protoJson, jsonSource] = all.map((t) => delivered(t)[0]!);
+    const bytes = (d: Delivered) => Buffer.from(d.value, 'base64');
+
+    // SOURCE: the bytes after the wire frame, unchanged
+    expect(bytes(avroSource!).equals(avroBody)).toBe(true);
+    expect(avroSource!.valueSchemaMetadata).toEqual({ dataFormat: 'AVRO', schemaId: String(ids.quote) });
+    expect(bytes(jsonSource!).equals(jsonBody)).toBe(true);
+    expect(jsonSource!.valueSchemaMetadata).toEqual({ dataFormat: 'JSON', schemaId: String(ids.event) });
+    // JSON: the Protobuf message the indexes name, decoded (int64 as a string, as in Protobuf's JSON mapping)
+    expect(JSON.parse(bytes(protoJson!).toString())).toEqual({ orderId: 'o-2', totalCents: '42' });
+    expect(protoJson!.valueSchemaMetadata).toEqual({ dataFormat: 'PROTOBUF', schemaId: String(ids.order) });
   });
 
   it('validates JSON Schema keys and values; a record that fails is dropped with one line, and committed past', async () => {
