@@ -1,7 +1,8 @@
 /**
- * moto in server mode: AWS APIs (here Secrets Manager) emulated by one local process, installed into
- * .cache/moto by scripts/install-moto.sh (pinned). It listens on 127.0.0.1 only and is stopped by its
- * pid. The AWS SDK reaches it through `AWS_ENDPOINT_URL_SECRETS_MANAGER` (see `motoEnv`).
+ * moto in server mode: AWS APIs (here Secrets Manager and the Glue Schema Registry) emulated by one local
+ * process, installed into .cache/moto by scripts/install-moto.sh (pinned). It listens on 127.0.0.1 only and
+ * is stopped by its pid. The AWS SDK reaches it through `AWS_ENDPOINT_URL_SECRETS_MANAGER` and
+ * `AWS_ENDPOINT_URL_GLUE` (see `motoEnv`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,6 +22,7 @@ export interface Moto {
 export function motoEnv(moto: Pick<Moto, 'endpoint'>, region = 'eu-west-1'): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+    AWS_ENDPOINT_URL_GLUE: moto.endpoint,
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: 'moto',
     AWS_SECRET_ACCESS_KEY: 'moto',

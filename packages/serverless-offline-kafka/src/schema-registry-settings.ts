@@ -7,9 +7,15 @@ import { OfflineKafkaConfigError } from './errors';
 
 export type SchemaAttribute = 'KEY' | 'VALUE';
 
+/** `arn:aws:glue:<region>:<account>:registry/<name>`: an AWS Glue Schema Registry. */
+const GLUE_REGISTRY_ARN = /^arn:aws[a-z-]*:glue:([a-z0-9-]+):(\d{12}):registry\/([A-Za-z0-9_$#-]+)$/;
+
 export interface SchemaRegistrySettings {
-  /** a Confluent-compatible registry's URL */
+  /** a Confluent-compatible registry's URL, or a Glue registry's ARN */
   uri: string;
+  /** which kind `uri` names; Glue is asked through the Glue API in `glueRegion` */
+  kind: 'confluent' | 'glue';
+  glueRegion?: string;
   /** JSON: the deserialized record as JSON; SOURCE: the original bytes without the wire frame */
   eventRecordFormat: 'JSON' | 'SOURCE';
   attributes: SchemaAttribute[];
@@ -36,10 +42,11 @@ export function readSchemaRegistrySettings(
   }
   const uri = config.schemaRegistryURI;
   if (typeof uri !== 'string' || uri.length === 0) throw fail('needs schemaRegistryURI');
-  if (uri.startsWith('arn:')) {
-    throw fail(`${uri}: AWS Glue registries are not applied locally yet; a Confluent-compatible registry URL is`);
+  const glue = GLUE_REGISTRY_ARN.exec(uri);
+  if (uri.startsWith('arn:') && !glue) {
+    throw fail(`schemaRegistryURI ${uri} is not a Glue registry ARN (arn:aws:glue:<region>:<account>:registry/<name>)`);
   }
-  if (!/^https?:\/\//.test(uri))
+  if (!glue && !/^https?:\/\//.test(uri))
     throw fail(`schemaRegistryURI must be an http(s) URL or a Glue registry ARN, got ${uri}`);
   const format = config.eventRecordFormat;
   if (format !== 'JSON' && format !== 'SOURCE') throw fail('eventRecordFormat must be JSON or SOURCE');
@@ -49,7 +56,11 @@ export function readSchemaRegistrySettings(
     throw fail('schemaValidationConfigs must list { attribute: KEY } and/or { attribute: VALUE }');
   }
   let basicAuthSecretArn: string | undefined;
-  for (const access of Array.isArray(config.accessConfigs) ? config.accessConfigs : []) {
+  const accessConfigs = Array.isArray(config.accessConfigs) ? config.accessConfigs : [];
+  if (glue && accessConfigs.length > 0) {
+    throw fail('accessConfigs are for Confluent registries; a Glue registry is reached with the AWS credentials');
+  }
+  for (const access of accessConfigs) {
     const { type, uri: secret } = asObject(access) ?? {};
     if (type !== 'BASIC_AUTH' || typeof secret !== 'string') {
       throw fail(
@@ -59,7 +70,9 @@ export function readSchemaRegistrySettings(
     basicAuthSecretArn = secret;
   }
   return {
-    uri: uri.replace(/\/+$/, ''),
+    uri: glue ? uri : uri.replace(/\/+$/, ''),
+    kind: glue ? 'glue' : 'confluent',
+    ...(glue ? { glueRegion: glue[1] } : {}),
     eventRecordFormat: format,
     attributes: [...new Set(attributes)] as SchemaAttribute[],
     basicAuthSecretArn,

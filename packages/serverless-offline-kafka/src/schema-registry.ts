@@ -2,7 +2,8 @@
  * An event's schema registry, as Lambda's Kafka event source applies it
  * (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html), with the settings
  * ./schema-registry-settings read: each record's selected attributes (KEY, VALUE) looked up
- * in the registry by the schema id of their wire frame, deserialized, and delivered as JSON or as the
+ * in the registry (Confluent-compatible over HTTP, or AWS Glue through its API) by the schema id of
+ * their wire frame, deserialized, and delivered as JSON or as the
  * source bytes without the frame, with `keySchemaMetadata` / `valueSchemaMetadata`. A record whose schema
  * the registry does not have, or whose bytes do not deserialize, is a failure of that record
  * (SCHEMA_NOT_FOUND, DESERIALIZATION_ERROR); a registry that cannot be reached is not: nothing moves
@@ -11,7 +12,8 @@
 import { OfflineKafkaError } from './errors';
 import type { LambdaKafkaRecord, SchemaMetadata } from './event';
 import { FAILURE_CONDITIONS } from './failure-destination';
-import { createSchemaDecoder, readConfluentFrame, type RegistrySchema, type SchemaDecoder } from './schema-wire';
+import { createGlueSchemaReader, type GlueSchemaReader } from './glue-schemas';
+import { createSchemaDecoder, readFrame, type Frame, type RegistrySchema, type SchemaDecoder } from './schema-wire';
 import type { SchemaRegistrySettings } from './schema-registry-settings';
 import type { SecretReader } from './secrets';
 
@@ -22,6 +24,12 @@ export class SchemaRegistryUnavailableError extends OfflineKafkaError {
     this.name = 'SchemaRegistryUnavailableError';
   }
 }
+
+/** What each wire frame starts with, for the line of a record without one. */
+const FRAMES = {
+  confluent: 'magic byte 0, schema id',
+  glue: 'header version 3, compression, schema version UUID',
+} as const;
 
 type SchemaFailureCondition = typeof FAILURE_CONDITIONS.schemaNotFound | typeof FAILURE_CONDITIONS.deserializationError;
 
@@ -36,16 +44,22 @@ export interface SchemaRegistryDeps {
   /** what the registry's outages and recoveries say (once each) */
   log(level: 'notice' | 'warning', message: string): void;
   fetch?: typeof fetch;
+  /** how a Glue registry's schema versions are read (default: the Glue API with the AWS SDK) */
+  readGlueSchema?: GlueSchemaReader;
 }
 
 /** One event source's view of its registry: schemas fetched by id (and kept), records prepared. */
 export class SchemaRegistry {
   readonly #deps: SchemaRegistryDeps;
-  readonly #decoders = new Map<number, Promise<SchemaDecoder | undefined>>();
+  readonly #decoders = new Map<string, Promise<SchemaDecoder | undefined>>();
+  readonly #wire: 'confluent' | 'glue';
+  readonly #readGlueSchema: GlueSchemaReader;
   #down: string | undefined;
 
   constructor(deps: SchemaRegistryDeps) {
     this.#deps = deps;
+    this.#wire = deps.settings.kind;
+    this.#readGlueSchema = deps.readGlueSchema ?? createGlueSchemaReader();
   }
 
   /**
@@ -59,13 +73,18 @@ export class SchemaRegistry {
     for (const attribute of attributes) {
       const field = attribute === 'KEY' ? 'key' : 'value';
       const bytes = Buffer.from(record[field] ?? '', 'base64');
-      const frame = readConfluentFrame(bytes);
       const fail = (condition: SchemaFailureCondition, message: string): PreparedRecord => ({
         record,
         failure: { condition, message: `${attribute}: ${message}` },
       });
+      let frame: Frame | undefined;
+      try {
+        frame = readFrame(this.#wire, bytes);
+      } catch (error) {
+        return fail(FAILURE_CONDITIONS.deserializationError, (error as Error).message);
+      }
       if (!frame)
-        return fail(FAILURE_CONDITIONS.deserializationError, 'no schema registry wire frame (magic byte 0, schema id)');
+        return fail(FAILURE_CONDITIONS.deserializationError, `no schema registry wire frame (${FRAMES[this.#wire]})`);
       let decoder: SchemaDecoder | undefined;
       try {
         decoder = await this.#decoder(frame.schemaId);
@@ -89,7 +108,7 @@ export class SchemaRegistry {
       }
       const json = Buffer.from(JSON.stringify(decoded)).toString('base64');
       out[field] = eventRecordFormat === 'JSON' ? json : frame.payload.toString('base64');
-      const metadata: SchemaMetadata = { dataFormat: decoder.dataFormat, schemaId: String(frame.schemaId) };
+      const metadata: SchemaMetadata = { dataFormat: decoder.dataFormat, schemaId: frame.schemaId };
       if (attribute === 'KEY') out.keySchemaMetadata = metadata;
       else {
         out.valueSchemaMetadata = metadata;
@@ -100,11 +119,12 @@ export class SchemaRegistry {
     return { record: out, ...(filterValue === undefined ? {} : { filterValue }) };
   }
 
-  /** The decoder of schema `id`, undefined when the registry does not have it (404). */
-  #decoder(id: number): Promise<SchemaDecoder | undefined> {
+  /** The decoder of schema `id`, undefined when the registry does not have it. */
+  #decoder(id: string): Promise<SchemaDecoder | undefined> {
     let decoder = this.#decoders.get(id);
     if (!decoder) {
-      decoder = this.#fetchSchema(id).then((schema) => (schema ? createSchemaDecoder(schema) : undefined));
+      const schema = this.#wire === 'glue' ? this.#glueSchema(id) : this.#fetchSchema(id);
+      decoder = schema.then((found) => (found ? createSchemaDecoder(found, this.#wire) : undefined));
       this.#decoders.set(id, decoder);
       // only a schema is kept: a missing one may be registered later, an outage ends
       decoder.then(
@@ -115,7 +135,18 @@ export class SchemaRegistry {
     return decoder;
   }
 
-  async #fetchSchema(id: number): Promise<RegistrySchema | undefined> {
+  async #glueSchema(versionId: string): Promise<RegistrySchema | undefined> {
+    let schema: RegistrySchema | undefined;
+    try {
+      schema = await this.#readGlueSchema(this.#deps.settings.glueRegion!, versionId);
+    } catch (error) {
+      throw this.#unavailable(`${(error as Error).name}: ${(error as Error).message}`, error);
+    }
+    return this.#answered(schema);
+  }
+
+  /** A Confluent-compatible registry's `GET /schemas/ids/{id}`; undefined on 404. */
+  async #fetchSchema(id: string): Promise<RegistrySchema | undefined> {
     const { settings, readSecret } = this.#deps;
     const url = `${settings.uri}/schemas/ids/${id}`;
     let response: Response;

@@ -45,6 +45,7 @@ describe('schemaRegistryConfig', () => {
   it('is read as AWS names it, and refused with what to change', () => {
     expect(settings()).toEqual({
       uri: 'http://127.0.0.1:8081',
+      kind: 'confluent',
       eventRecordFormat: 'JSON',
       attributes: ['VALUE'],
       basicAuthSecretArn: undefined,
@@ -70,7 +71,12 @@ describe('schemaRegistryConfig', () => {
         ...provisioned,
         schemaRegistryConfig: { ...registry, schemaRegistryURI: 'arn:aws:glue:eu-west-1:1:registry/r' },
       }),
-    ).toThrow('AWS Glue registries are not applied locally yet');
+    ).toThrow('is not a Glue registry ARN (arn:aws:glue:<region>:<account>:registry/<name>)');
+    const glue = 'arn:aws:glue:eu-west-1:123456789012:registry/orders';
+    expect(settings({ schemaRegistryURI: glue })).toMatchObject({ uri: glue, kind: 'glue', glueRegion: 'eu-west-1' });
+    expect(() =>
+      settings({ schemaRegistryURI: glue, accessConfigs: [{ type: 'BASIC_AUTH', uri: 'arn:aws:secretsmanager:x' }] }),
+    ).toThrow('accessConfigs are for Confluent registries');
     expect(readSchemaRegistrySettings('f', {})).toBeUndefined();
   });
 });

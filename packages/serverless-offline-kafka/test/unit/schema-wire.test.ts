@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
-import { createSchemaDecoder, readConfluentFrame, readMessageIndexes } from '../../src/schema-wire';
-import { confluentFrame, QUOTE_AVRO, quoteType } from '../helpers/schema-registry';
+import { createSchemaDecoder, readConfluentFrame, readGlueFrame, readMessageIndexes } from '../../src/schema-wire';
+import { confluentFrame, glueFrame, QUOTE_AVRO, quoteType } from '../helpers/schema-registry';
 
 const PROTO = `syntax = "proto3";
 package shop;
@@ -15,7 +15,7 @@ message Order {
 describe('Confluent wire format', () => {
   it('reads the schema id and the payload, and says when bytes are not framed', () => {
     expect(readConfluentFrame(confluentFrame(258, Buffer.from('abc')))).toEqual({
-      schemaId: 258,
+      schemaId: '258',
       payload: Buffer.from('abc'),
     });
     expect(readConfluentFrame(Buffer.from('{"plain":"json"}'))).toBeUndefined();
@@ -61,5 +61,35 @@ describe('decoders built from a registry schema', () => {
     expect(decoder.decode(Buffer.from('{"id":"a"}'))).toEqual({ id: 'a' });
     expect(() => decoder.decode(Buffer.from('{"id":1}'))).toThrow(/does not match its schema/);
     expect(() => decoder.decode(Buffer.from('not json'))).toThrow();
+  });
+});
+
+describe('AWS Glue wire format', () => {
+  const versionId = 'b7b4a7f0-9c3e-4b8e-8a57-6b0d4c9e1f23';
+
+  it('reads the schema version UUID and the payload, inflating zlib; says when bytes are not framed', () => {
+    const body = quoteType.toBuffer({ productId: 'p-1', quantity: 3 });
+    expect(readGlueFrame(glueFrame(versionId, body))).toEqual({ schemaId: versionId, payload: body });
+    expect(readGlueFrame(glueFrame(versionId, body, true))).toEqual({ schemaId: versionId, payload: body });
+    expect(readGlueFrame(confluentFrame(3, body))).toBeUndefined();
+    const bad = glueFrame(versionId, body);
+    bad[1] = 9;
+    expect(() => readGlueFrame(bad)).toThrow('the Glue frame names compression byte 9 (0 none, 5 zlib)');
+  });
+
+  it("Protobuf: the message Glue's index names, counting every message by full name", () => {
+    // Glue's order: shop.Order (0), shop.Order.Line (1), shop.Other (2)
+    const decoder = createSchemaDecoder({ schema: PROTO, schemaType: 'PROTOBUF' }, 'glue');
+    const root = protobuf.parse(PROTO).root;
+    const line = root.lookupType('shop.Order.Line').encode({ sku: 'kettle' }).finish();
+    const order = root.lookupType('shop.Order').encode({ orderId: 'o-2', totalCents: 5 }).finish();
+    expect(decoder.decode(Buffer.concat([Buffer.from([1]), line]))).toEqual({ sku: 'kettle' });
+    expect(decoder.decode(Buffer.concat([Buffer.from([0]), order]))).toEqual({
+      orderId: 'o-2',
+      totalCents: '5',
+    });
+    expect(() => decoder.decode(Buffer.concat([Buffer.from([7]), order]))).toThrow(
+      'no message at Glue message index 7',
+    );
   });
 });
