@@ -7,7 +7,7 @@
  * Actions: docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html (mapping role) and
  * docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html (topic/group resources).
  */
-import { mappingKafkaDestinationTopic } from 'serverless-offline-kafka/deploy';
+import { mappingKafkaDestinationTopic, mappingSchemaRegistry } from 'serverless-offline-kafka/deploy';
 import { clusterParts, type DeployParams } from './params';
 
 type Json = Record<string, unknown>;
@@ -57,6 +57,33 @@ function mappingTarget(mapping: Resource): string | undefined {
 }
 
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+
+/** `arn:aws:glue:<region>:<account>:registry/<name>` */
+const GLUE_REGISTRY_ARN = /^arn:(aws[a-z-]*):glue:([a-z0-9-]+):(\d{12}):registry\/(.+)$/;
+
+/**
+ * What the mappings' schema registries need from the function's role (Lambda reads them with it,
+ * docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html): a Glue registry, reading the
+ * registry and its schemas' versions; a Confluent registry, reading the secrets of its access configs.
+ */
+function registryStatements(mappings: Resource[]): Statement[] {
+  const registries = mappings.map((m) => mappingSchemaRegistry(m.Properties)).filter((r) => r !== undefined);
+  const glue = sorted(registries.map((r) => r.uri).filter((uri) => GLUE_REGISTRY_ARN.test(uri)));
+  const secrets = sorted(registries.flatMap((r) => r.secretArns));
+  const statements: Statement[] = [];
+  if (glue.length > 0) {
+    const schemas = glue.map((arn) => {
+      const [, partition, region, account, name] = GLUE_REGISTRY_ARN.exec(arn)!;
+      return `arn:${partition}:glue:${region}:${account}:schema/${name}/*`;
+    });
+    statements.push({ Effect: 'Allow', Action: ['glue:GetRegistry'], Resource: glue });
+    statements.push({ Effect: 'Allow', Action: ['glue:GetSchemaVersion'], Resource: [...glue, ...schemas] });
+  }
+  if (secrets.length > 0) {
+    statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secrets });
+  }
+  return statements;
+}
 
 /** The statements of one function's role. */
 export function functionStatements(input: {
@@ -110,6 +137,8 @@ export function functionStatements(input: {
     ...use.produces,
     ...mappings.map((m) => mappingKafkaDestinationTopic(m.Properties)).filter((t): t is string => !!t),
   ]);
+
+  statements.push(...registryStatements(mappings));
 
   if (params.auth === 'iam') {
     // the project's producers are not idempotent (lib/kafka/producer.ts), so no WriteDataIdempotently;

@@ -6,6 +6,8 @@
  *
  * Properties: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html
  */
+import { OfflineKafkaConfigError } from './errors';
+import { readSchemaRegistrySettings } from './schema-registry-settings';
 import type { EventKind } from './settings';
 
 type RawEvent = Record<string, unknown>;
@@ -23,7 +25,25 @@ export const EVENT_SCHEMA_EXTENSION = {
   functionResponseType: { type: 'string', enum: ['ReportBatchItemFailures'] },
   // the mapping's schema registry (checked in full by ./schema-registry-settings); osls has provisionedPollerConfig
   schemaRegistryConfig: { type: 'object' },
+  // the mapping's CloudWatch metrics and system log level (AWS 2025), written as they are
+  metricsConfig: {
+    type: 'object',
+    properties: {
+      metrics: { type: 'array', minItems: 1, items: { enum: ['EventCount', 'ErrorCount', 'KafkaMetrics'] } },
+    },
+    required: ['metrics'],
+    additionalProperties: false,
+  },
+  loggingConfig: {
+    type: 'object',
+    properties: { systemLogLevel: { enum: ['DEBUG', 'INFO', 'WARN'] } },
+    required: ['systemLogLevel'],
+    additionalProperties: false,
+  },
 } as const;
+
+/** ProvisionedPollerConfig's PollerGroupName (AWS: up to 128 of these characters). */
+const POLLER_GROUP_NAME = /^[a-zA-Z0-9._-]{1,128}$/;
 
 /** `msk` has no `onFailureDestination` in the framework; `kafka` already has one. */
 export const MSK_ONLY_SCHEMA_EXTENSION = {
@@ -51,7 +71,12 @@ export function kafkaDestinationTopic(destination: unknown): string | undefined 
  * applyMappingSettings(props, 'msk', { maximumBatchingWindow: 0, functionResponseType: 'ReportBatchItemFailures' });
  * // props.MaximumBatchingWindowInSeconds === 0, props.FunctionResponseTypes = ['ReportBatchItemFailures']
  */
-export function applyMappingSettings(props: Record<string, unknown>, kind: EventKind, raw: RawEvent): void {
+export function applyMappingSettings(
+  props: Record<string, unknown>,
+  kind: EventKind,
+  raw: RawEvent,
+  where = `${kind} event`,
+): void {
   // the framework compiles maximumBatchingWindow only when truthy, so 0 (invoke at once) is lost
   if (raw.maximumBatchingWindow === 0) props.MaximumBatchingWindowInSeconds = 0;
   if (typeof raw.maximumRetryAttempts === 'number') props.MaximumRetryAttempts = raw.maximumRetryAttempts;
@@ -61,24 +86,38 @@ export function applyMappingSettings(props: Record<string, unknown>, kind: Event
     props.BisectBatchOnFunctionError = raw.bisectBatchOnFunctionError;
   }
   if (raw.functionResponseType === 'ReportBatchItemFailures') props.FunctionResponseTypes = ['ReportBatchItemFailures'];
-  const registry = raw.schemaRegistryConfig as Record<string, unknown> | undefined;
+  // the same reading as the local event source's, so what runs locally is what is deployed
+  const registry = readSchemaRegistrySettings(where, raw);
   if (registry) {
-    const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
     // where CloudFormation takes it: inside the Kafka event source config, beside ConsumerGroupId
     // (AWS::Lambda::EventSourceMapping AmazonManagedKafkaEventSourceConfig / SelfManagedKafkaEventSourceConfig)
     const key = kind === 'msk' ? 'AmazonManagedKafkaEventSourceConfig' : 'SelfManagedKafkaEventSourceConfig';
     props[key] = {
       ...(props[key] as Record<string, unknown> | undefined),
       SchemaRegistryConfig: {
-        SchemaRegistryURI: registry.schemaRegistryURI,
+        SchemaRegistryURI: registry.uri,
         EventRecordFormat: registry.eventRecordFormat,
-        SchemaValidationConfigs: list(registry.schemaValidationConfigs).map((v) => ({ Attribute: v.attribute })),
-        ...(registry.accessConfigs
-          ? { AccessConfigs: list(registry.accessConfigs).map((a) => ({ Type: a.type, URI: a.uri })) }
+        SchemaValidationConfigs: registry.attributes.map((attribute) => ({ Attribute: attribute })),
+        ...(registry.accessConfigs.length > 0
+          ? { AccessConfigs: registry.accessConfigs.map((a) => ({ Type: a.type, URI: a.uri })) }
           : {}),
       },
     };
   }
+  const pollers = raw.provisionedPollerConfig as Record<string, unknown> | undefined;
+  if (pollers?.pollerGroupName !== undefined) {
+    const name = pollers.pollerGroupName;
+    if (typeof name !== 'string' || !POLLER_GROUP_NAME.test(name)) {
+      throw new OfflineKafkaConfigError(
+        `${where}: provisionedPollerConfig.pollerGroupName must be 1-128 letters, digits, . _ -, got ${JSON.stringify(name)}`,
+      );
+    }
+    props.ProvisionedPollerConfig = { ...(props.ProvisionedPollerConfig as object | undefined), PollerGroupName: name };
+  }
+  const metrics = raw.metricsConfig as { metrics?: string[] } | undefined;
+  if (metrics?.metrics) props.MetricsConfig = { Metrics: metrics.metrics };
+  const logging = raw.loggingConfig as { systemLogLevel?: string } | undefined;
+  if (logging?.systemLogLevel) props.LoggingConfig = { SystemLogLevel: logging.systemLogLevel };
   if (kind === 'msk' && typeof raw.onFailureDestination === 'string') {
     props.DestinationConfig = { OnFailure: { Destination: raw.onFailureDestination } };
   }
@@ -87,6 +126,23 @@ export function applyMappingSettings(props: Record<string, unknown>, kind: Event
 /** The on-failure destination of a mapping's Properties, as written. */
 export function mappingDestination(props: Record<string, unknown> | undefined): unknown {
   return (props?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+}
+
+/**
+ * The schema registry a mapping's Properties name, as written above: its URI (a Confluent URL or a Glue
+ * registry ARN) and the secrets of its access configs; undefined when it has none.
+ */
+export function mappingSchemaRegistry(
+  props: Record<string, unknown> | undefined,
+): { uri: string; secretArns: string[] } | undefined {
+  for (const key of ['AmazonManagedKafkaEventSourceConfig', 'SelfManagedKafkaEventSourceConfig']) {
+    const config = (props?.[key] as { SchemaRegistryConfig?: Record<string, unknown> } | undefined)
+      ?.SchemaRegistryConfig;
+    if (!config) continue;
+    const access = (config.AccessConfigs as { URI: string }[] | undefined) ?? [];
+    return { uri: String(config.SchemaRegistryURI), secretArns: access.map((a) => a.URI) };
+  }
+  return undefined;
 }
 
 /** The Kafka topic a mapping's failed records go to (`kafka://topic` destination), if any. */

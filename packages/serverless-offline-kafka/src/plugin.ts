@@ -251,7 +251,7 @@ export default class ServerlessOfflineKafka {
           const raw = event[kind] as RawEvent | undefined;
           if (!raw || typeof raw !== 'object') continue;
           const mapping = findEventSourceMapping(template.Resources, logicalId, kind, raw);
-          if (mapping) applyMappingSettings(mapping.Properties, kind, raw);
+          if (mapping) applyMappingSettings(mapping.Properties, kind, raw, `function "${key}", ${kind} event`);
           else this.#write('warning', `no event source mapping found for ${key} ${kind} ${String(raw.topic)}`);
         }
       }

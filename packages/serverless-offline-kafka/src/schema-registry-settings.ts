@@ -19,9 +19,20 @@ export interface SchemaRegistrySettings {
   /** JSON: the deserialized record as JSON; SOURCE: the original bytes without the wire frame */
   eventRecordFormat: 'JSON' | 'SOURCE';
   attributes: SchemaAttribute[];
+  /** how Lambda authenticates to a Confluent registry: each a type and a Secrets Manager secret ARN */
+  accessConfigs: { type: RegistryAccessType; uri: string }[];
   /** a Secrets Manager secret with `{"username","password"}` for the registry's HTTP basic auth */
   basicAuthSecretArn?: string;
 }
+
+/** AWS's registry access config types (KafkaSchemaRegistryAccessConfig). */
+export const REGISTRY_ACCESS_TYPES = [
+  'BASIC_AUTH',
+  'CLIENT_CERTIFICATE_TLS_AUTH',
+  'SERVER_ROOT_CA_CERTIFICATE',
+  'OAUTHBEARER_AUTH',
+] as const;
+export type RegistryAccessType = (typeof REGISTRY_ACCESS_TYPES)[number];
 
 const asObject = (v: unknown): Record<string, unknown> | undefined =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
@@ -55,19 +66,18 @@ export function readSchemaRegistrySettings(
   if (attributes.length === 0 || !attributes.every((a) => a === 'KEY' || a === 'VALUE')) {
     throw fail('schemaValidationConfigs must list { attribute: KEY } and/or { attribute: VALUE }');
   }
-  let basicAuthSecretArn: string | undefined;
-  const accessConfigs = Array.isArray(config.accessConfigs) ? config.accessConfigs : [];
-  if (glue && accessConfigs.length > 0) {
-    throw fail('accessConfigs are for Confluent registries; a Glue registry is reached with the AWS credentials');
-  }
-  for (const access of accessConfigs) {
+  const accessConfigs = (Array.isArray(config.accessConfigs) ? config.accessConfigs : []).map((access) => {
     const { type, uri: secret } = asObject(access) ?? {};
-    if (type !== 'BASIC_AUTH' || typeof secret !== 'string') {
+    if (!REGISTRY_ACCESS_TYPES.includes(type as RegistryAccessType) || typeof secret !== 'string') {
       throw fail(
-        `accessConfigs: only { type: BASIC_AUTH, uri: <secret ARN> } is applied locally, got ${JSON.stringify(access)}`,
+        `accessConfigs: each must be { type: ${REGISTRY_ACCESS_TYPES.join(' | ')}, uri: <secret ARN> }, got ${JSON.stringify(access)}`,
       );
     }
-    basicAuthSecretArn = secret;
+    return { type: type as RegistryAccessType, uri: secret };
+  });
+  if (accessConfigs.length > 2) throw fail('accessConfigs: AWS takes at most 2');
+  if (glue && accessConfigs.length > 0) {
+    throw fail('accessConfigs are for Confluent registries; a Glue registry is reached with the AWS credentials');
   }
   return {
     uri: glue ? uri : uri.replace(/\/+$/, ''),
@@ -75,6 +85,25 @@ export function readSchemaRegistrySettings(
     ...(glue ? { glueRegion: glue[1] } : {}),
     eventRecordFormat: format,
     attributes: [...new Set(attributes)] as SchemaAttribute[],
-    basicAuthSecretArn,
+    accessConfigs,
+    basicAuthSecretArn: accessConfigs.find((a) => a.type === 'BASIC_AUTH')?.uri,
   };
+}
+
+/**
+ * The settings as the local event source applies them: what it cannot apply yet (the registry's TLS
+ * client certificate, root CA, OAuth) is refused at start with that reason instead of being ignored.
+ */
+export function readLocalSchemaRegistrySettings(
+  where: string,
+  raw: Record<string, unknown>,
+): SchemaRegistrySettings | undefined {
+  const settings = readSchemaRegistrySettings(where, raw);
+  const unapplied = settings?.accessConfigs.filter((a) => a.type !== 'BASIC_AUTH') ?? [];
+  if (unapplied.length > 0) {
+    throw new OfflineKafkaConfigError(
+      `${where}: schemaRegistryConfig accessConfigs ${unapplied.map((a) => a.type).join(', ')} are not applied locally yet; BASIC_AUTH is`,
+    );
+  }
+  return settings;
 }

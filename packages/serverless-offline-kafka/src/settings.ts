@@ -1,5 +1,5 @@
 import { readClusterAuth, type ClusterAuth } from './cluster-auth';
-import { readSchemaRegistrySettings, type SchemaRegistrySettings } from './schema-registry-settings';
+import { readLocalSchemaRegistrySettings, type SchemaRegistrySettings } from './schema-registry-settings';
 import { OfflineKafkaConfigError } from './errors';
 
 /** The `startingPosition` values AWS accepts for Kafka event source mappings. */
@@ -167,7 +167,7 @@ export function readEventSettings(
     onFailureDestination: asString(raw.onFailureDestination),
     // the `brokers` option points every event at one local (plaintext) broker: the events' own auth is for theirs
     auth: options.brokers ? undefined : readClusterAuth(where, kind, raw, { iam: options.mskIam, region: ctx.region }),
-    schemaRegistry: readSchemaRegistrySettings(where, raw),
+    schemaRegistry: readLocalSchemaRegistrySettings(where, raw),
   };
 }
 

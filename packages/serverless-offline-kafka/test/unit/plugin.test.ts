@@ -43,15 +43,17 @@ function frameworkWith(events: Array<Record<string, unknown>>) {
 }
 
 describe('configured once, reaching CloudFormation', () => {
-  it('extends the msk and kafka event schemas with the retry and schema registry settings', () => {
+  it('extends the msk and kafka event schemas with the retry, schema registry, metrics and logging settings', () => {
     const { serverless, schemas } = frameworkWith([]);
     new ServerlessOfflineKafka(serverless, {});
     expect(Object.keys((schemas.msk as { properties: object }).properties).sort()).toEqual(
       [
         'bisectBatchOnFunctionError',
         'functionResponseType',
+        'loggingConfig',
         'maximumRecordAgeInSeconds',
         'maximumRetryAttempts',
+        'metricsConfig',
         'onFailureDestination',
         'schemaRegistryConfig',
       ].sort(),
@@ -79,6 +81,7 @@ describe('configured once, reaching CloudFormation', () => {
           topic: 'orders',
           bootstrapServers: ['b:9092'],
           maximumRetryAttempts: 5,
+          provisionedPollerConfig: { minimumPollers: 1 },
           schemaRegistryConfig: {
             schemaRegistryURI: 'https://registry.example.com',
             eventRecordFormat: 'SOURCE',

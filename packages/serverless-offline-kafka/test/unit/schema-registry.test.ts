@@ -1,7 +1,7 @@
 import avro from 'avsc';
 import type { LambdaKafkaRecord } from '../../src/event';
 import { SchemaRegistry, SchemaRegistryUnavailableError } from '../../src/schema-registry';
-import { readSchemaRegistrySettings } from '../../src/schema-registry-settings';
+import { readLocalSchemaRegistrySettings, readSchemaRegistrySettings } from '../../src/schema-registry-settings';
 import { confluentFrame, QUOTE_AVRO, quoteType } from '../helpers/schema-registry';
 
 const record = (value: Buffer, key?: Buffer): LambdaKafkaRecord => ({
@@ -48,6 +48,7 @@ describe('schemaRegistryConfig', () => {
       kind: 'confluent',
       eventRecordFormat: 'JSON',
       attributes: ['VALUE'],
+      accessConfigs: [],
       basicAuthSecretArn: undefined,
     });
     const read = (raw: Record<string, unknown>) => () => readSchemaRegistrySettings('function "f", kafka event', raw);
@@ -77,6 +78,26 @@ describe('schemaRegistryConfig', () => {
     expect(() =>
       settings({ schemaRegistryURI: glue, accessConfigs: [{ type: 'BASIC_AUTH', uri: 'arn:aws:secretsmanager:x' }] }),
     ).toThrow('accessConfigs are for Confluent registries');
+    // deployed as written; refused locally, where it would not be applied
+    const tls = {
+      provisionedPollerConfig: { minimumPollers: 1 },
+      schemaRegistryConfig: {
+        ...registry,
+        accessConfigs: [{ type: 'SERVER_ROOT_CA_CERTIFICATE', uri: 'arn:aws:secretsmanager:eu-west-1:1:secret:ca' }],
+      },
+    };
+    expect(readSchemaRegistrySettings('f', tls)!.accessConfigs).toEqual([
+      { type: 'SERVER_ROOT_CA_CERTIFICATE', uri: 'arn:aws:secretsmanager:eu-west-1:1:secret:ca' },
+    ]);
+    expect(() => readLocalSchemaRegistrySettings('f', tls)).toThrow(
+      'f: schemaRegistryConfig accessConfigs SERVER_ROOT_CA_CERTIFICATE are not applied locally yet; BASIC_AUTH is',
+    );
+    expect(() =>
+      readSchemaRegistrySettings('f', {
+        ...tls,
+        schemaRegistryConfig: { ...registry, accessConfigs: [{ type: 'MAGIC', uri: 'x' }] },
+      }),
+    ).toThrow('accessConfigs: each must be { type: BASIC_AUTH | CLIENT_CERTIFICATE_TLS_AUTH');
     expect(readSchemaRegistrySettings('f', {})).toBeUndefined();
   });
 });
