@@ -8,6 +8,7 @@
  * docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html (topic/group resources).
  */
 import { mappingKafkaDestinationTopic, mappingSchemaRegistry } from 'serverless-offline-kafka/deploy';
+import { GLUE_REGISTRY_ARN } from '../lib/aws-patterns';
 import { clusterParts, type DeployParams } from './params';
 
 type Json = Record<string, unknown>;
@@ -35,6 +36,8 @@ export interface KafkaUse {
   consumes: { topic: string; group: string }[];
   /** topics it creates (the deploy-time topic custom resource) */
   creates: string[];
+  /** schemas it registers in the stage's schema registry (lib/schema-registry) */
+  registers: string[];
 }
 
 export const DEFAULT_ROLE = 'IamRoleLambdaExecution';
@@ -58,9 +61,6 @@ function mappingTarget(mapping: Resource): string | undefined {
 
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 
-/** `arn:aws:glue:<region>:<account>:registry/<name>` */
-const GLUE_REGISTRY_ARN = /^arn:(aws[a-z-]*):glue:([a-z0-9-]+):(\d{12}):registry\/(.+)$/;
-
 /**
  * What the mappings' schema registries need from the function's role (Lambda reads them with it,
  * docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html): a Glue registry, reading the
@@ -83,6 +83,23 @@ function registryStatements(mappings: Resource[]): Statement[] {
     statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secrets });
   }
   return statements;
+}
+
+/**
+ * A function that registers its schemas in a Glue registry (lib/schema-registry/registries.ts: CreateSchema
+ * the first time, RegisterSchemaVersion after) may do so for exactly those schemas. A Confluent registry
+ * authorizes with its own credentials, not IAM.
+ */
+function schemaWriterStatements(schemas: string[], params: DeployParams): Statement[] {
+  const glue = GLUE_REGISTRY_ARN.exec(params.schemaRegistryUrl);
+  if (!glue || schemas.length === 0) return [];
+  const [arn, partition, region, account, registry] = glue;
+  const schemaArns = sorted(schemas).map(
+    (name) => `arn:${partition}:glue:${region}:${account}:schema/${registry}/${name}`,
+  );
+  return [
+    { Effect: 'Allow', Action: ['glue:CreateSchema', 'glue:RegisterSchemaVersion'], Resource: [arn, ...schemaArns] },
+  ];
 }
 
 /** The statements of one function's role. */
@@ -138,7 +155,7 @@ export function functionStatements(input: {
     ...mappings.map((m) => mappingKafkaDestinationTopic(m.Properties)).filter((t): t is string => !!t),
   ]);
 
-  statements.push(...registryStatements(mappings));
+  statements.push(...registryStatements(mappings), ...schemaWriterStatements(use.registers, params));
 
   if (params.auth === 'iam') {
     // the project's producers are not idempotent (lib/kafka/producer.ts), so no WriteDataIdempotently;

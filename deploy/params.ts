@@ -3,7 +3,14 @@
  * which VPC. Checked before anything is packaged, every problem named at once.
  */
 import { z } from 'zod';
-import { AWS_REGION, AWS_REGION_HINT, MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT, SECRET_ARN } from '../lib/aws-patterns';
+import {
+  AWS_REGION,
+  AWS_REGION_HINT,
+  GLUE_REGISTRY_ARN,
+  MSK_CLUSTER_ARN,
+  MSK_CLUSTER_ARN_HINT,
+  SECRET_ARN,
+} from '../lib/aws-patterns';
 
 export const DEPLOY_AUTH_MODES = ['iam', 'scram'] as const;
 
@@ -30,9 +37,12 @@ const PARAMS_SCHEMA = z
     schemaRegistryUrl: z
       .string({
         error:
-          "is required: the Confluent-compatible schema registry that keeps order-analytics's Avro schema (https://…)",
+          "is required: the schema registry that keeps order-analytics's Avro schema (a Confluent-compatible https:// URL or a Glue registry ARN)",
       })
-      .regex(/^https:\/\/[^/\s]+/, 'must be an https URL, e.g. https://schema-registry.example.internal'),
+      .refine((s) => /^https:\/\/[^/\s]+/.test(s) || GLUE_REGISTRY_ARN.test(s), {
+        message:
+          'must be an https URL (e.g. https://schema-registry.example.internal) or a Glue registry ARN (arn:aws:glue:<region>:<account>:registry/<name>)',
+      }),
     subnetIds: z
       .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be subnet ids, subnet-…'), {
         error: 'is required: the private subnets the functions run in (a list)',

@@ -25,6 +25,7 @@ interface FunctionDefinition {
   events?: unknown[];
   kafkaProduces?: string[];
   kafkaConsumes?: { topic: string; group: string }[];
+  registersSchemas?: string[];
   environment?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -61,6 +62,8 @@ export default class MskDeployPlugin {
       properties: {
         // the topics a function publishes to: its role may write exactly these (IAM auth)
         kafkaProduces: { type: 'array', items: { type: 'string' } },
+        // schemas a function registers in the stage's schema registry: on Glue its role may create and version exactly these
+        registersSchemas: { type: 'array', items: { type: 'string' } },
         // topics a function reads with its own consumer, outside an event source mapping
         kafkaConsumes: {
           type: 'array',
@@ -179,6 +182,7 @@ export default class MskDeployPlugin {
         produces: [...(fn?.kafkaProduces ?? []), ...replies],
         consumes: fn?.kafkaConsumes ?? [],
         creates: key === ENSURE_TOPICS_FUNCTION ? topics.map((t) => t.name) : [],
+        registers: fn?.registersSchemas ?? [],
       };
     };
 

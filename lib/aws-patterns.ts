@@ -10,6 +10,9 @@ export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 export const MSK_CLUSTER_ARN =
   /^arn:(aws[a-z-]*):kafka:([a-z0-9-]+):(\d{12}):cluster\/([A-Za-z0-9-]+)\/([A-Za-z0-9-]+)$/;
 
+/** arn:aws:glue:<region>:<account>:registry/<name>; groups: partition, region, account, name */
+export const GLUE_REGISTRY_ARN = /^arn:(aws[a-z-]*):glue:([a-z0-9-]+):(\d{12}):registry\/([A-Za-z0-9_$#-]+)$/;
+
 /** arn:aws:secretsmanager:<region>:<account>:secret:<name> */
 export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
 

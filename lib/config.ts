@@ -1,5 +1,12 @@
 import * as z from './zod';
-import { AWS_REGION, AWS_REGION_HINT, MSK_CLUSTER_ARN, MSK_CLUSTER_ARN_HINT, SECRET_ARN } from './aws-patterns';
+import {
+  AWS_REGION,
+  AWS_REGION_HINT,
+  GLUE_REGISTRY_ARN,
+  MSK_CLUSTER_ARN,
+  MSK_CLUSTER_ARN_HINT,
+  SECRET_ARN,
+} from './aws-patterns';
 import { ConfigError } from './errors';
 import TOPIC_NAMES from './kafka/topic-names.json';
 
@@ -110,11 +117,12 @@ export const ENV_SCHEMA = z
       z.enum(REPLY_PARTITION_FORMATS, { error: `must be one of ${REPLY_PARTITION_FORMATS.join(', ')}` }),
       'int32',
     ),
-    /** a Confluent-compatible schema registry (http(s)://[user:password@]host:port): update-analytics registers its Avro schema there */
+    /** where update-analytics registers its Avro schema: a Confluent-compatible registry's URL, or a Glue registry's ARN */
     SCHEMA_REGISTRY_URL: z.optional(
       z.string().check(
-        z.refine((s) => /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s), {
-          message: 'must be an http(s) URL, e.g. http://127.0.0.1:8081',
+        z.refine((s) => (/^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s)) || GLUE_REGISTRY_ARN.test(s), {
+          message:
+            'must be an http(s) URL (e.g. http://127.0.0.1:8081) or a Glue registry ARN (arn:aws:glue:<region>:<account>:registry/<name>)',
         }),
       ),
     ),

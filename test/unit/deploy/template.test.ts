@@ -271,6 +271,56 @@ describe('npm run package:aws (the example AWS stage)', () => {
   });
 });
 
+describe('package for an AWS stage whose schema registry is Glue', () => {
+  const registry = 'arn:aws:glue:eu-west-1:123456789012:registry/orders';
+  let glue: Packaged;
+
+  beforeAll(() => {
+    const text = readFileSync(join(ROOT, 'deploy', 'params.example.yml'), 'utf8').replace(
+      /^schemaRegistryUrl: .*$/m,
+      `schemaRegistryUrl: ${registry}`,
+    );
+    glue = packageStage(testStage('glue'), text);
+    if (glue.status !== 0) throw new Error(`serverless package failed:\n${glue.output}`);
+  }, 300_000);
+  afterAll(() => glue?.cleanup());
+
+  const glueStatements = (name: string) => {
+    const resources = glue.template!.Resources;
+    const [, fn] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.FunctionName).endsWith(`-${name}`),
+    )!;
+    const role = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    return (resources[role]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((st) => st.Action.some((a) => a.startsWith('glue:')));
+  };
+
+  it('reads order-analytics with the Glue registry, which update-analytics may register exactly its schema in', () => {
+    const [revenue] = mskMappings(glue).filter(({ event }) => /order-analytics$/.test(String(event.topic)));
+    expect(revenue!.mappings[0]!.Properties).toMatchObject({
+      AmazonManagedKafkaEventSourceConfig: { SchemaRegistryConfig: { SchemaRegistryURI: registry } },
+    });
+    const schema = 'arn:aws:glue:eu-west-1:123456789012:schema/orders/order-analytics';
+    expect(glueStatements('update-analytics')).toEqual([
+      { Effect: 'Allow', Action: ['glue:CreateSchema', 'glue:RegisterSchemaVersion'], Resource: [registry, schema] },
+    ]);
+    expect(glueStatements('record-revenue')).toEqual([
+      { Effect: 'Allow', Action: ['glue:GetRegistry'], Resource: [registry] },
+      {
+        Effect: 'Allow',
+        Action: ['glue:GetSchemaVersion'],
+        Resource: [registry, 'arn:aws:glue:eu-west-1:123456789012:schema/orders/*'],
+      },
+    ]);
+    expect(glueStatements('fulfil-order')).toEqual([]);
+  });
+
+  it('passes cfn-lint', () => {
+    expect(cfnLint(glue.templateFile)).toEqual({ status: 0, output: '' });
+  });
+});
+
 describe('package with QUOTE_REPLY_TOPIC set', () => {
   let custom: Packaged;
 

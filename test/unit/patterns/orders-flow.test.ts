@@ -10,6 +10,7 @@ import { fulfilOrder, rejectionReason } from '../../../lib/orders/fulfil-order';
 import { notifyCustomer, recordAudit, updateAnalytics } from '../../../lib/orders/listeners';
 import { createRuntime } from '../../../lib/runtime';
 import { AVRO_CONTENT_TYPE, createAvroSerializer } from '../../../lib/schema-registry/avro';
+import { confluentSchemaHome } from '../../../lib/schema-registry/registries';
 import ordersBatch from '../../fixtures/kafka-events/orders-batch.json';
 
 /** A publisher that keeps what it was given (the broker itself is exercised by the integration tests). */
@@ -108,13 +109,14 @@ describe('fulfil-order', () => {
 /** Avro facts as update-analytics writes them, with a registry that gives the schema id 7. */
 const SCHEMA_ID = 7;
 const facts = () => {
-  const serializer = createAvroSerializer({
+  const home = confluentSchemaHome({
     registryUrl: 'http://registry.test:8081',
     subject: 't1-order-analytics-value',
-    schema: ANALYTICS_FACT_AVRO,
+    schema: JSON.stringify(ANALYTICS_FACT_AVRO),
     timeoutMs: 1000,
     fetch: async () => new Response(JSON.stringify({ id: SCHEMA_ID }), { status: 200 }),
   });
+  const serializer = createAvroSerializer({ home, schema: ANALYTICS_FACT_AVRO, name: 't1-order-analytics' });
   return { contentType: AVRO_CONTENT_TYPE, encode: serializer.serialize };
 };
 /** What the event source hands record-revenue: the Confluent frame read, the Avro decoded. */
