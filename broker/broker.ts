@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { brokersOf } from './address';
 
@@ -55,6 +55,18 @@ export function brokerAddress(env: NodeJS.ProcessEnv = process.env): { host: str
   const match = /^(.+):(\d{1,5})$/.exec(first);
   if (!match) throw new BrokerError(`KAFKA_BROKERS must be host:port[,host:port…], got "${env.KAFKA_BROKERS}"`);
   return { host: match[1]!, port: Number(match[2]), address: first };
+}
+
+/** A port on 127.0.0.1 that nothing listens on now, for a local server started next (moto). */
+export function freePort(): Promise<number> {
+  return new Promise<number>((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
 }
 
 /** A Kafka broker accepts connections on its listener only once it is unfenced, so a TCP connect is a readiness test. */

@@ -6,21 +6,11 @@
  * secret (`saslScram512`, from MSK_SASL_SCRAM_SECRET_ARN) and the event source trusts the CA through
  * NODE_EXTRA_CA_CERTS (an MSK event names no CA: MSK's certificates are public).
  */
-import { createServer } from 'node:net';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { freePort } from '../broker/broker';
 import { ensureMoto, motoEnv, startMoto, type Moto } from '../broker/moto';
 import { downSecure, SECURE_PORTS, SECURE_USER, secureCaFile, upSecure } from '../broker/secure';
 import { createServiceTopics } from './create-topics';
-
-const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 
 export interface SecureMode {
   /** the environment `serverless offline` runs with */

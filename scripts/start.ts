@@ -3,7 +3,8 @@
  * one), topics created, then `serverless offline` on http://localhost:3000. Ctrl-C stops serverless
  * offline, and the broker and registry too if this command started them (pass `-- --keep-broker` to
  * leave them running for the next start). `-- --secure` runs it all against the
- * secured broker with a Secrets Manager emulator instead (./secure-mode).
+ * secured broker with a Secrets Manager emulator instead (./secure-mode); `-- --glue` keeps
+ * order-analytics's Avro schema in an AWS Glue registry emulated by moto (./glue-mode).
  *
  * On a terminal the functions' JSON log lines are shown through pino-pretty, one readable line each;
  * the functions still write JSON, as on AWS (`-- --json` shows it as is).
@@ -19,6 +20,7 @@ import { downRegistry, upRegistry } from '../broker/registry';
 import { loadConfig } from '../lib/config';
 import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
 import { createServiceTopics } from './create-topics';
+import { startGlueMode, type GlueMode } from './glue-mode';
 import { startSecureMode } from './secure-mode';
 
 const ROOT = resolve(__dirname, '..');
@@ -53,6 +55,8 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       // the secured broker (SASL_SSL, SCRAM-SHA-512) and Secrets Manager (moto) instead of the plain broker
       secure: { type: 'boolean', default: false },
+      // order-analytics's schema in an AWS Glue registry (moto) instead of the Confluent-compatible one
+      glue: { type: 'boolean', default: false },
     },
   });
   const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
@@ -60,13 +64,16 @@ async function main(): Promise<number> {
     ? await startSecureMode(process.env, say, { keepBroker: values['keep-broker'] })
     : undefined;
   const broker = secure ? undefined : await up();
-  const env: NodeJS.ProcessEnv = secure?.env ?? {
+  const brokerEnv: NodeJS.ProcessEnv = secure?.env ?? {
     ...process.env,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker!.address,
   };
   let code = 1;
   let registry: Awaited<ReturnType<typeof upRegistry>> | undefined;
+  let glue: GlueMode | undefined;
   try {
+    glue = values.glue ? await startGlueMode(brokerEnv, say) : undefined;
+    const env = glue?.env ?? brokerEnv;
     // order-analytics is Avro: without SCHEMA_REGISTRY_URL the service uses a local registry (serverless.yml)
     if (!env.SCHEMA_REGISTRY_URL) registry = await upRegistry(say);
     if (!secure) await createServiceTopics(env);
@@ -96,6 +103,7 @@ async function main(): Promise<number> {
     code = await new Promise<number>((r) => offline.on('exit', (c, signal) => r(c ?? (signal ? 0 : 1))));
     process.off('SIGINT', onSignal);
   } finally {
+    await glue?.stop();
     if (registry?.started && !values['keep-broker']) await downRegistry(say);
     await secure?.stop();
     if (broker?.started && !values['keep-broker']) await down();

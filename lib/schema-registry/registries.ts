@@ -149,14 +149,16 @@ export function glueSchemaHome(options: {
     const sdk = await import('@aws-sdk/client-glue');
     const glue = options.glue ?? new sdk.GlueClient({ region });
     const id = { RegistryName: registryName, SchemaName: options.schemaName };
+    const register = async () =>
+      (await glue.send(new sdk.RegisterSchemaVersionCommand({ SchemaId: id, SchemaDefinition: options.schema })))
+        .SchemaVersionId!;
     try {
       try {
-        const version = await glue.send(
-          new sdk.RegisterSchemaVersionCommand({ SchemaId: id, SchemaDefinition: options.schema }),
-        );
-        return version.SchemaVersionId!;
+        return await register();
       } catch (error) {
         if ((error as Error).name !== 'EntityNotFoundException') throw error;
+      }
+      try {
         const created = await glue.send(
           new sdk.CreateSchemaCommand({
             RegistryId: { RegistryName: registryName },
@@ -167,6 +169,10 @@ export function glueSchemaHome(options: {
           }),
         );
         return created.SchemaVersionId!;
+      } catch (error) {
+        // another container created it meanwhile: its version is ours
+        if ((error as Error).name !== 'AlreadyExistsException') throw error;
+        return await register();
       }
     } catch (error) {
       const { name, message } = error as Error;

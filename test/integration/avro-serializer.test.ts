@@ -134,6 +134,12 @@ describe('the Avro serializer with an AWS Glue registry (moto)', () => {
     expect(decode(version.SchemaDefinition!, value.subarray(18))).toEqual(fact);
   });
 
+  it('two containers registering a new schema at once get the same version', async () => {
+    const home = () => glueSchemaHome({ registryArn, schemaName: 'raced', schema: SCHEMA, glue });
+    const [a, b, c] = await Promise.all([home().schemaId(), home().schemaId(), home().schemaId()]);
+    expect(new Set([a, b, c]).size).toBe(1);
+  });
+
   it('a registry that does not exist is refused with its name; no Glue endpoint is retriable', async () => {
     const missing = registryArn.replace(/registry\/facts$/, 'registry/nope');
     const error = await glueSchemaHome({ registryArn: missing, schemaName: 't', schema: SCHEMA, glue })

@@ -91,13 +91,13 @@ it('lets in a client that trusts the CA and knows the password, and refuses a wr
   expect(listed).toEqual({ code: 0, output: expect.stringContaining(topic) });
 }, 120_000);
 
-it('npm start -- --secure runs the service on it: the consumers over SASL_SSL, both examples answer', async () => {
+it('npm start -- --secure --glue runs the service on it: the consumers over SASL_SSL, both examples answer, Avro through Glue', async () => {
   const prefix = `${uniqueName('ss')}-`;
   const [http, lambda, websocket] = [await freePort(), await freePort(), await freePort()];
   const start = startProcess(
-    'npm start -- --secure',
+    'npm start -- --secure --glue',
     process.execPath,
-    [TSX, 'scripts/start.ts', '--secure', '--json'],
+    [TSX, 'scripts/start.ts', '--secure', '--glue', '--json'],
     {
       cwd: ROOT,
       env: {
@@ -138,11 +138,19 @@ it('npm start -- --secure runs the service on it: the consumers over SASL_SSL, b
       /kafka: audit-log \S+-order-events-\d+ offset \d+ \(1 records\) attempt 1 \d+ ms ok/,
       60_000,
     );
+    // update-analytics registered its Avro schema in Glue (moto) and record-revenue's event source read it back
+    await start.waitForOutput(
+      /kafka: record-revenue \S+-order-analytics-\d+ offset \d+ \(1 records\) attempt 1 \d+ ms ok/,
+      60_000,
+    );
   } finally {
     // start.ts hands SIGTERM to serverless offline, then stops moto
     await start.stop(30_000, 'SIGTERM');
   }
   expect(start.output()).toMatch(/Secrets Manager \(moto, pid \d+\)/);
+  // the same moto serves Glue; no Avro write failed on the way
+  expect(start.output()).toMatch(/Glue Schema Registry \(moto\) at http:\/\/127\.0\.0\.1:\d+: arn:aws:glue:/);
+  expect(start.output()).not.toMatch(/SchemaRegistry(Unavailable|Refused)Error/);
 }, 300_000);
 
 it('a second up finds it running; down --secure stops it', async () => {
