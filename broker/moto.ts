@@ -29,6 +29,16 @@ export function motoEnv(moto: Pick<Moto, 'endpoint'>, region = 'eu-west-1'): Rec
   };
 }
 
+/** What an AWS SDK client built in this process needs to talk to moto: its endpoint, a region, any credentials. */
+export function motoClientConfig(moto: Pick<Moto, 'endpoint'>, region = 'eu-west-1') {
+  const env = motoEnv(moto, region);
+  return {
+    region: env.AWS_REGION,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  };
+}
+
 /** Install the pinned moto into .cache/moto unless it is there (scripts/install-moto.sh; Python 3 with venv). */
 export function ensureMoto(say: (line: string) => void): void {
   if (existsSync(MOTO_SERVER)) return;

@@ -7,7 +7,7 @@
  */
 import { CreateRegistryCommand, GlueClient } from '@aws-sdk/client-glue';
 import { freePort } from '../broker/broker';
-import { ensureMoto, motoEnv, startMoto, type Moto } from '../broker/moto';
+import { ensureMoto, motoClientConfig, motoEnv, startMoto, type Moto } from '../broker/moto';
 
 export interface GlueMode {
   /** the environment `serverless offline` runs with */
@@ -29,11 +29,7 @@ export async function startGlueMode(base: NodeJS.ProcessEnv, say: (line: string)
   }
   try {
     const aws = motoEnv({ endpoint }, base.AWS_REGION ?? 'eu-west-1');
-    const glue = new GlueClient({
-      region: aws.AWS_REGION,
-      endpoint,
-      credentials: { accessKeyId: aws.AWS_ACCESS_KEY_ID!, secretAccessKey: aws.AWS_SECRET_ACCESS_KEY! },
-    });
+    const glue = new GlueClient(motoClientConfig({ endpoint }, aws.AWS_REGION));
     const { RegistryArn } = await glue.send(new CreateRegistryCommand({ RegistryName: REGISTRY_NAME }));
     say(`Glue Schema Registry (moto${moto ? `, pid ${moto.pid}` : ''}) at ${endpoint}: ${RegistryArn}`);
     return {

@@ -8,7 +8,7 @@
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { freePort } from '../broker/broker';
-import { ensureMoto, motoEnv, startMoto, type Moto } from '../broker/moto';
+import { ensureMoto, motoClientConfig, motoEnv, startMoto, type Moto } from '../broker/moto';
 import { downSecure, SECURE_PORTS, SECURE_USER, secureCaFile, upSecure } from '../broker/secure';
 import { createServiceTopics } from './create-topics';
 
@@ -41,11 +41,7 @@ export async function startSecureMode(
   }
   try {
     const aws = motoEnv(moto, 'eu-west-1');
-    const secrets = new SecretsManagerClient({
-      region: aws.AWS_REGION,
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: aws.AWS_ACCESS_KEY_ID!, secretAccessKey: aws.AWS_SECRET_ACCESS_KEY! },
-    });
+    const secrets = new SecretsManagerClient(motoClientConfig(moto, aws.AWS_REGION));
     // MSK's SCRAM secrets are named AmazonMSK_…
     const { ARN } = await secrets.send(
       new CreateSecretCommand({ Name: 'AmazonMSK_local', SecretString: JSON.stringify(SECURE_USER) }),

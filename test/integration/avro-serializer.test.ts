@@ -1,6 +1,6 @@
 import { CreateRegistryCommand, GetSchemaVersionCommand, GlueClient } from '@aws-sdk/client-glue';
 import avro from 'avsc';
-import { motoEnv, startMoto, type Moto } from '../../broker/moto';
+import { motoClientConfig, startMoto, type Moto } from '../../broker/moto';
 import { startRegistry, type Registry } from '../../broker/registry';
 import { ValidationError } from '../../lib/errors';
 import { ANALYTICS_FACT_AVRO } from '../../lib/orders/analytics';
@@ -105,9 +105,7 @@ describe('the Avro serializer with an AWS Glue registry (moto)', () => {
 
   beforeAll(async () => {
     moto = await startMoto(await freePort());
-    const { AWS_REGION: region } = motoEnv(moto);
-    const credentials = { accessKeyId: 'moto', secretAccessKey: 'moto' };
-    glue = new GlueClient({ region, endpoint: moto.endpoint, credentials });
+    glue = new GlueClient(motoClientConfig(moto));
     registryArn = (await glue.send(new CreateRegistryCommand({ RegistryName: 'facts' }))).RegistryArn!;
   }, 120_000);
   afterAll(async () => {
@@ -148,13 +146,8 @@ describe('the Avro serializer with an AWS Glue registry (moto)', () => {
     expect(error).toBeInstanceOf(SchemaRegistryRefusedError);
     expect((error as Error).message).toMatch(/registry\/nope refused the schema t/);
 
-    const credentials = { accessKeyId: 'moto', secretAccessKey: 'moto' };
-    const nowhere = new GlueClient({
-      region: 'eu-west-1',
-      endpoint: `http://127.0.0.1:${await freePort()}`,
-      credentials,
-      maxAttempts: 1,
-    });
+    const closed = { endpoint: `http://127.0.0.1:${await freePort()}` };
+    const nowhere = new GlueClient({ ...motoClientConfig(closed), maxAttempts: 1 });
     const down = await glueSchemaHome({ registryArn, schemaName: 't', schema: SCHEMA, glue: nowhere })
       .schemaId()
       .catch((e: unknown) => e);

@@ -6,21 +6,16 @@
  * `schemaId`, a Protobuf SOURCE record decoded unchanged by Powertools' kafkaConsumer, and an unknown
  * version UUID sent to the on-failure destination as SCHEMA_NOT_FOUND.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CreateRegistryCommand, CreateSchemaCommand, GlueClient } from '@aws-sdk/client-glue';
-import protobuf from 'protobufjs';
-import { motoEnv, startMoto, type Moto } from '../../broker/moto';
-import { BROKERS, consumeRecords, createTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka';
-import { startOffline, type OfflineProcess } from '../helpers/offline';
-import { freePort } from '../helpers/offline';
+import { motoClientConfig, motoEnv, startMoto, type Moto } from '../../broker/moto';
+import { BROKERS, consumeRecords, createTopic, uniqueName, waitFor } from '../helpers/kafka';
+import { freePort, startOffline, type OfflineProcess } from '../helpers/offline';
 import { glueFrame, QUOTE_AVRO, quoteType } from '../../packages/serverless-offline-kafka/test/helpers/schema-registry';
+import { delivered as deliveredIn, FIXTURE, Order, ORDER_PROTO, produceRaw } from './registry-fixture';
 
-const FIXTURE = resolve(__dirname, '..', 'fixtures', 'schema-registry');
-const ORDER =
-  'syntax = "proto3";\npackage shop;\nmessage Header { string id = 1; }\nmessage Order { string order_id = 1; int64 total_cents = 2; }\n';
-const Order = protobuf.parse(ORDER).root.lookupType('shop.Order');
 /** Glue numbers a file's messages by full name: shop.Header 0, shop.Order 1 */
 const orderPayload = (orderId: string, totalCents: number) =>
   Buffer.concat([Buffer.from([1]), Order.encode({ orderId, totalCents }).finish()]);
@@ -39,33 +34,12 @@ describe('an AWS Glue schema registry in the local event source', () => {
     protoSource: uniqueName('glue-proto-source'),
     dlq: uniqueName('glue-dlq'),
   };
-  type Delivered = { topic: string; offset: number; value: string; valueSchemaMetadata?: object; decoded?: object };
-  const delivered = (topic: string): Delivered[] => {
-    try {
-      return readFileSync(report, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Delivered)
-        .filter((d) => d.topic === topic);
-    } catch {
-      return [];
-    }
-  };
-  const produce = async (topic: string, values: Buffer[]) => {
-    const producer = testKafka('glue-producer').producer();
-    await producer.connect();
-    await producer.send({ topic, messages: values.map((value) => ({ value })) });
-    await producer.disconnect();
-  };
+  const delivered = (topic: string) => deliveredIn(report, topic);
 
   beforeAll(async () => {
     moto = await startMoto(await freePort());
     const aws = motoEnv(moto);
-    const glue = new GlueClient({
-      region: aws.AWS_REGION,
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' },
-    });
+    const glue = new GlueClient(motoClientConfig(moto));
     const { RegistryArn } = await glue.send(new CreateRegistryCommand({ RegistryName: registryName }));
     const schema = async (name: string, DataFormat: 'AVRO' | 'PROTOBUF', SchemaDefinition: string) =>
       (
@@ -80,7 +54,7 @@ describe('an AWS Glue schema registry in the local event source', () => {
         )
       ).SchemaVersionId!;
     versions.quote = await schema('quote', 'AVRO', QUOTE_AVRO);
-    versions.order = await schema('order', 'PROTOBUF', ORDER);
+    versions.order = await schema('order', 'PROTOBUF', ORDER_PROTO);
     for (const topic of Object.values(topics)) await createTopic(topic);
     offline = await startOffline({
       cwd: FIXTURE,
@@ -95,7 +69,7 @@ describe('an AWS Glue schema registry in the local event source', () => {
         PROTO_SOURCE_TOPIC: topics.protoSource,
         DLQ_TOPIC: topics.dlq,
         REPORT_FILE: report,
-        ORDER_PROTO: ORDER,
+        ORDER_PROTO,
       },
       readyPattern: /kafka: ready: 4 consumer/,
       timeoutMs: 120_000,
@@ -110,7 +84,7 @@ describe('an AWS Glue schema registry in the local event source', () => {
 
   it('Avro as JSON, compressed or not, with the version UUID as schemaId; an unknown version is SCHEMA_NOT_FOUND', async () => {
     const unknown = '00000000-1111-4222-8333-444444444444';
-    await produce(topics.avroJson, [
+    await produceRaw(topics.avroJson, [
       glueFrame(versions.quote, quoteType.toBuffer({ productId: 'p-1', quantity: 2 })),
       glueFrame(unknown, quoteType.toBuffer({ productId: 'p-x', quantity: 1 })),
       glueFrame(versions.quote, quoteType.toBuffer({ productId: 'p-3', quantity: 3 }), true),
@@ -136,8 +110,8 @@ describe('an AWS Glue schema registry in the local event source', () => {
 
   it('Avro as SOURCE: the bytes after the frame, inflated; Protobuf as JSON: the message its index names', async () => {
     const avroBody = quoteType.toBuffer({ productId: 'p-7', quantity: 7 });
-    await produce(topics.avroSource, [glueFrame(versions.quote, avroBody, true)]);
-    await produce(topics.protoJson, [glueFrame(versions.order, orderPayload('o-1', 1999))]);
+    await produceRaw(topics.avroSource, [glueFrame(versions.quote, avroBody, true)]);
+    await produceRaw(topics.protoJson, [glueFrame(versions.order, orderPayload('o-1', 1999))]);
     await waitFor(() => delivered(topics.avroSource).length === 1 && delivered(topics.protoJson).length === 1, {
       timeoutMs: 30_000,
       what: 'one record each',
@@ -150,7 +124,7 @@ describe('an AWS Glue schema registry in the local event source', () => {
   });
 
   it("Protobuf as SOURCE, compressed or not, which Powertools' kafkaConsumer decodes unchanged", async () => {
-    await produce(topics.protoSource, [
+    await produceRaw(topics.protoSource, [
       glueFrame(versions.order, orderPayload('o-2', 5)),
       glueFrame(versions.order, orderPayload('o-3', 6), true),
     ]);

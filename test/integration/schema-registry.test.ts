@@ -6,29 +6,25 @@
  * (DESERIALIZATION_ERROR) sent to the on-failure destination in their turn, and a registry that cannot be
  * asked: told once, nothing delivered or committed until it answers again.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import avro from 'avsc';
-import protobuf from 'protobufjs';
 import { startRegistry, type Registry } from '../../broker/registry';
-import { BROKERS, consumeRecords, createTopic, testKafka, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
+import { BROKERS, consumeRecords, createTopic, uniqueName, waitFor, withAdmin } from '../helpers/kafka';
 import { freePort, startOffline, type OfflineProcess } from '../helpers/offline';
 import {
   confluentFrame,
   QUOTE_AVRO,
   quoteType,
 } from '../../packages/serverless-offline-kafka/test/helpers/schema-registry';
+import { delivered as deliveredIn, FIXTURE, Order, ORDER_PROTO, produceRaw, type Delivered } from './registry-fixture';
 
-const FIXTURE = resolve(__dirname, '..', 'fixtures', 'schema-registry');
-const ORDER =
-  'syntax = "proto3";\npackage shop;\nmessage Header { string id = 1; }\nmessage Order { string order_id = 1; int64 total_cents = 2; }\n';
 const EVENT_SCHEMA = JSON.stringify({
   type: 'object',
   required: ['kind', 'amountCents'],
   properties: { kind: { type: 'string' }, amountCents: { type: 'integer', minimum: 0 } },
 });
-const Order = protobuf.parse(ORDER).root.lookupType('shop.Order');
 
 /** Register the test's schemas in a fresh registry, always in the same order (so with the same ids). */
 async function register(
@@ -45,7 +41,7 @@ async function register(
   };
   return {
     quote: await post('quotes-value', { schema: QUOTE_AVRO }),
-    order: await post('orders-value', { schema: ORDER, schemaType: 'PROTOBUF' }),
+    order: await post('orders-value', { schema: ORDER_PROTO, schemaType: 'PROTOBUF' }),
     late: await post('late-value', { schema: '"string"' }),
     event: await post('events-value', { schema: EVENT_SCHEMA, schemaType: 'JSON' }),
     eventKey: await post('events-key', { schema: '{"type":"string"}', schemaType: 'JSON' }),
@@ -68,32 +64,7 @@ describe('a schema registry in the local event source', () => {
     protoJson: uniqueName('sr-proto-json'),
     jsonSource: uniqueName('sr-json-source'),
   };
-  type Delivered = {
-    topic: string;
-    offset: number;
-    key?: string;
-    value: string;
-    keySchemaMetadata?: object;
-    valueSchemaMetadata?: object;
-    decoded?: object;
-  };
-  const delivered = (topic: string): Delivered[] => {
-    try {
-      return readFileSync(report, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Delivered)
-        .filter((d) => d.topic === topic);
-    } catch {
-      return [];
-    }
-  };
-  const produce = async (topic: string, values: Buffer[], keys?: Buffer[]) => {
-    const producer = testKafka('sr-producer').producer();
-    await producer.connect();
-    await producer.send({ topic, messages: values.map((value, i) => ({ value, key: keys?.[i] ?? null })) });
-    await producer.disconnect();
-  };
+  const delivered = (topic: string) => deliveredIn(report, topic);
   const committed = (topic: string, fn = 'quotes') =>
     withAdmin(async (admin) => {
       const [answer] = await admin.fetchOffsets({ groupId: `es-registry-local-${fn}-${topic}`, topics: [topic] });
@@ -118,7 +89,7 @@ describe('a schema registry in the local event source', () => {
         JSON_SOURCE_TOPIC: topics.jsonSource,
         REGISTRY_URL: registry.url,
         REPORT_FILE: report,
-        ORDER_PROTO: ORDER,
+        ORDER_PROTO,
       },
       readyPattern: /kafka: ready: 6 consumer/,
       timeoutMs: 120_000,
@@ -132,7 +103,7 @@ describe('a schema registry in the local event source', () => {
   });
 
   it('delivers Avro values as JSON with their metadata, filtered on their fields; failures go to the destination in their turn', async () => {
-    await produce(topics.avro, [
+    await produceRaw(topics.avro, [
       confluentFrame(ids.quote, quoteType.toBuffer({ productId: 'p-1', quantity: 2 })),
       confluentFrame(ids.quote, quoteType.toBuffer({ productId: 'p-0', quantity: 0 })), // filtered out
       confluentFrame(999, Buffer.from([2])), // no such schema
@@ -170,7 +141,7 @@ describe('a schema registry in the local event source', () => {
     const message = Order.encode({ orderId: 'o-1', totalCents: 1999 }).finish();
     // message indexes [1] (the second message of the file): count 1 and index 1, zig-zag encoded
     const payload = Buffer.concat([Buffer.from([2, 2]), message]);
-    await produce(topics.proto, [confluentFrame(ids.order, payload)]);
+    await produceRaw(topics.proto, [confluentFrame(ids.order, payload)]);
     await waitFor(() => delivered(topics.proto).length === 1, { timeoutMs: 30_000, what: 'the order' });
     // the bytes after the wire frame, message indexes first (what Powertools' Protobuf deserializer skips)
     expect(delivered(topics.proto)[0]!.decoded).toEqual({ orderId: 'o-1', totalCents: '1999' });
@@ -180,9 +151,9 @@ describe('a schema registry in the local event source', () => {
     const avroBody = quoteType.toBuffer({ productId: 'p-7', quantity: 7 });
     const orderBody = Buffer.concat([Buffer.from([2, 2]), Order.encode({ orderId: 'o-2', totalCents: 42 }).finish()]);
     const jsonBody = Buffer.from(JSON.stringify({ kind: 'paid', amountCents: 7 }));
-    await produce(topics.avroSource, [confluentFrame(ids.quote, avroBody)]);
-    await produce(topics.protoJson, [confluentFrame(ids.order, orderBody)]);
-    await produce(topics.jsonSource, [confluentFrame(ids.event, jsonBody)]);
+    await produceRaw(topics.avroSource, [confluentFrame(ids.quote, avroBody)]);
+    await produceRaw(topics.protoJson, [confluentFrame(ids.order, orderBody)]);
+    await produceRaw(topics.jsonSource, [confluentFrame(ids.event, jsonBody)]);
     const all = [topics.avroSource, topics.protoJson, topics.jsonSource];
     await waitFor(() => all.every((t) => delivered(t).length === 1), { timeoutMs: 30_000, what: 'one record each' });
     const [avroSource, protoJson, jsonSource] = all.map((t) => delivered(t)[0]!);
@@ -200,7 +171,7 @@ describe('a schema registry in the local event source', () => {
 
   it('validates JSON Schema keys and values; a record that fails is dropped with one line, and committed past', async () => {
     const json = (value: object | string) => Buffer.from(JSON.stringify(value));
-    await produce(
+    await produceRaw(
       topics.json,
       [
         confluentFrame(ids.event, json({ kind: 'paid', amountCents: 1999 })),
@@ -235,7 +206,7 @@ describe('a schema registry in the local event source', () => {
   it('holds the records while the registry cannot be asked, says so once, and delivers once it answers', async () => {
     await registry.stop();
     const before = await committed(topics.avro);
-    await produce(topics.avro, [confluentFrame(ids.late, avro.Type.forSchema('string').toBuffer('x'))]);
+    await produceRaw(topics.avro, [confluentFrame(ids.late, avro.Type.forSchema('string').toBuffer('x'))]);
     const down = /quotes <- \S+: schema registry http:\/\/127\.0\.0\.1:\d+ cannot be asked/g;
     await offline.waitForOutput(down, 30_000);
     await new Promise((r) => setTimeout(r, 2_500));
