@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError, paths, startLocalServer } from './broker';
 
-const MOTO_SERVER = join(paths.ROOT, '.cache', 'moto', 'bin', 'moto_server');
+export const MOTO_SERVER = join(paths.ROOT, '.cache', 'moto', 'bin', 'moto_server');
 
 export interface Moto {
   pid: number;
@@ -47,14 +47,15 @@ export function ensureMoto(say: (line: string) => void): void {
   if (install.status !== 0) throw new BrokerError(`installing moto failed:\n${install.stdout}${install.stderr}`);
 }
 
-/** Start moto_server on 127.0.0.1:`port`; resolves once it accepts connections. */
-export async function startMoto(port: number): Promise<Moto> {
+/** Start moto_server on 127.0.0.1:`port`; resolves once it accepts connections (`detached`: it outlives us). */
+export async function startMoto(port: number, detached = false): Promise<Moto> {
   if (!existsSync(MOTO_SERVER)) throw new BrokerError('moto is not installed: run scripts/install-moto.sh');
   const server = await startLocalServer({
     name: 'moto',
     command: MOTO_SERVER,
     args: ['-H', '127.0.0.1', '-p', String(port)],
     port,
+    detached,
   });
   return { ...server, endpoint: `http://127.0.0.1:${port}` };
 }

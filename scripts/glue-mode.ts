@@ -5,7 +5,8 @@
  * record-revenue's event source reads Glue-framed records, as on AWS with a Glue registry. With `--secure`
  * the moto of the secured mode serves Glue too.
  */
-import { CreateRegistryCommand, GlueClient } from '@aws-sdk/client-glue';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { ensureGlueRegistry } from '../broker/glue-registry';
 import { freePort } from '../broker/broker';
 import { ensureMoto, motoClientConfig, motoEnv, startMoto, type Moto } from '../broker/moto';
 
@@ -14,9 +15,6 @@ export interface GlueMode {
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
-
-/** The registry's name in moto, and so in SCHEMA_REGISTRY_URL's ARN. */
-const REGISTRY_NAME = 'kafka-serverless';
 
 /** A Glue registry in moto (the one `base` already points Glue at, else one started here). */
 export async function startGlueMode(base: NodeJS.ProcessEnv, say: (line: string) => void): Promise<GlueMode> {
@@ -29,8 +27,7 @@ export async function startGlueMode(base: NodeJS.ProcessEnv, say: (line: string)
   }
   try {
     const aws = motoEnv({ endpoint }, base.AWS_REGION ?? 'eu-west-1');
-    const glue = new GlueClient(motoClientConfig({ endpoint }, aws.AWS_REGION));
-    const { RegistryArn } = await glue.send(new CreateRegistryCommand({ RegistryName: REGISTRY_NAME }));
+    const RegistryArn = await ensureGlueRegistry(new GlueClient(motoClientConfig({ endpoint }, aws.AWS_REGION)));
     say(`Glue Schema Registry (moto${moto ? `, pid ${moto.pid}` : ''}) at ${endpoint}: ${RegistryArn}`);
     return {
       env: { ...base, ...aws, SCHEMA_REGISTRY_URL: RegistryArn },

@@ -5,36 +5,19 @@
  * `npm run kafka` works against it with the printed client settings; `npm start -- --secure` runs the
  * whole service on it (secrets in moto); `down --secure` stops it.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { createTopics } from 'kafkajs-resilience';
 import { SECURE_PORTS, SECURE_USER } from '../../broker/secure';
 import { uniqueName } from '../helpers/kafka';
 import { freePort } from '../helpers/offline';
-import { startProcess } from '../helpers/process';
+import { npmRun, startProcess } from '../helpers/process';
 
 const ROOT = resolve(__dirname, '..', '..');
-const exec = promisify(execFile);
 const TSX = resolve(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** `npm run --silent <script> -- <args>` as a user types it, with its output (killed after `timeoutMs`). */
-async function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000) {
-  try {
-    const { stdout, stderr } = await exec('npm', ['run', '--silent', script, '--', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      timeout: timeoutMs,
-    });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
-
 const scram = `127.0.0.1:${SECURE_PORTS.scram}`;
 let up: { code: number; output: string };
 let caFile: string;
