@@ -11,7 +11,7 @@ import { CreateRegistryCommand, GetRegistryCommand, GlueClient } from '@aws-sdk/
 import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
 import { ANALYTICS_FACT_AVRO } from '../lib/orders/analytics';
 import { glueSchemaHome } from '../lib/schema-registry/registries';
-import { isOurProcess, isReachable, paths } from './broker';
+import { BrokerError, isOurProcess, isReachable, paths } from './broker';
 import { ensureMoto, motoClientConfig, motoEnv, MOTO_SERVER, startMoto } from './moto';
 
 /** moto's own default port. */
@@ -47,7 +47,7 @@ export async function upGlueRegistry(
   const pid = readPid();
   const ours = isOurProcess(pid, [MOTO_SERVER]);
   if (!ours && (await isReachable('127.0.0.1', GLUE_PORT, 300))) {
-    throw new Error(`port ${GLUE_PORT} on 127.0.0.1 is taken by another process`);
+    throw new BrokerError(`port ${GLUE_PORT} on 127.0.0.1 is taken by another process`);
   }
   if (ours) say(`moto is already running at ${endpoint} (pid ${pid})`);
   else {

@@ -7,8 +7,9 @@ import ANALYTICS_FACT_JSON from './analytics-fact.avsc.json';
 
 /**
  * order-analytics carries update-analytics's facts in Avro, with the schema registered in a schema
- * registry (subject `<topic>-value`); record-revenue reads them with the event source's
- * `schemaRegistryConfig`, which hands it each fact decoded as JSON. The same envelope as every event.
+ * registry (Confluent-compatible: subject `<topic>-value`; Glue: schema `<topic>`); record-revenue reads
+ * them with the event source's `schemaRegistryConfig`, which hands it each fact decoded as JSON. The same
+ * envelope as every event.
  */
 export const ANALYTICS_FACT_AVRO = ANALYTICS_FACT_JSON as avro.Schema;
 
