@@ -1,4 +1,5 @@
-import avro from 'avsc';
+import type avro from 'avsc';
+import { Type } from 'avsc/lib/types';
 import type { Config } from '../config';
 import { ConfigError, ValidationError } from '../errors';
 import type { EnvelopeEncoding } from '../kafka/envelope';
@@ -28,7 +29,7 @@ export function createAvroSerializer<T>(options: {
   /** what the values are, for error messages (the subject or topic) */
   name: string;
 }): AvroSerializer<T> {
-  const type = avro.Type.forSchema(options.schema);
+  const type = Type.forSchema(options.schema);
   return {
     async serialize(value) {
       const problems: string[] = [];
