@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createConnection, createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { brokersOf } from './address';
 
 export const KAFKA_VERSION = '4.1.2';
@@ -83,23 +83,30 @@ export function isReachable(host: string, port: number, timeoutMs = 1000): Promi
   });
 }
 
-function readState(): BrokerState | undefined {
-  if (!existsSync(STATE_FILE)) return undefined;
-  try {
-    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as BrokerState;
-  } catch {
-    return undefined;
-  }
+/**
+ * The record of what an `up` started (the broker, the secured broker, the registries), kept in a JSON file
+ * under .cache so `down` stops exactly that. A missing or unreadable file reads as nothing started.
+ */
+export function stateFile<T>(file: string): { read(): T | undefined; write(state: T): void; clear(): void } {
+  return {
+    read() {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as T;
+      } catch {
+        return undefined;
+      }
+    },
+    write(state) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(state, null, 2));
+    },
+    clear() {
+      rmSync(file, { force: true });
+    },
+  };
 }
 
-function writeState(state: BrokerState): void {
-  mkdirSync(STATE_DIR, { recursive: true });
-  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
-}
-
-function clearState(): void {
-  rmSync(STATE_FILE, { force: true });
-}
+const brokerState = stateFile<BrokerState>(STATE_FILE);
 
 /**
  * True when pid is alive AND is a process of this project: its command line holds every one of `marks`
@@ -253,7 +260,7 @@ export function chooseMode(env: NodeJS.ProcessEnv): BrokerMode {
 /** Start a broker unless one is reachable at KAFKA_BROKERS. Idempotent. */
 export async function up(env: NodeJS.ProcessEnv = process.env, say: Say = defaultSay): Promise<UpResult> {
   const { host, port, address } = brokerAddress(env);
-  const state = readState();
+  const state = brokerState.read();
   if (await isReachable(host, port)) {
     if (state && (state.mode === 'docker' || isOurJavaBroker(state.pid))) {
       say(`already running at ${address} (${state.mode}, started by npm run broker -- up)`);
@@ -268,19 +275,19 @@ export async function up(env: NodeJS.ProcessEnv = process.env, say: Say = defaul
     await waitReachable(host, port, 90_000, () => isOurJavaBroker(state.pid));
     return { started: false, mode: 'jar', address };
   }
-  if (state) clearState(); // a stale record: the broker it names is gone
+  if (state) brokerState.clear(); // a stale record: the broker it names is gone
 
   const mode = chooseMode(env);
   const started = Date.now();
   if (mode === 'docker') {
     say(`starting Apache Kafka ${KAFKA_VERSION} with Docker Compose on ${address}`);
     composeUp('kafka', { ...env, KAFKA_PORT: String(port) });
-    writeState({ mode, address, startedAt: new Date().toISOString() });
+    brokerState.write({ mode, address, startedAt: new Date().toISOString() });
     await waitReachable(host, port, 60_000, () => true);
   } else {
     await ensureJars(say);
     const pid = await startJarBroker(host, port, say);
-    writeState({ mode, address, pid, startedAt: new Date().toISOString() });
+    brokerState.write({ mode, address, pid, startedAt: new Date().toISOString() });
   }
   say(`ready at ${address} (${mode}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { started: true, mode, address };
@@ -288,7 +295,7 @@ export async function up(env: NodeJS.ProcessEnv = process.env, say: Say = defaul
 
 /** Stop the broker `up` started, if any. Never touches a broker this project did not start. */
 export async function down(env: NodeJS.ProcessEnv = process.env, say: Say = defaultSay): Promise<boolean> {
-  const state = readState();
+  const state = brokerState.read();
   if (!state) {
     say('nothing to stop: no broker was started by npm run broker -- up');
     return false;
@@ -302,14 +309,14 @@ export async function down(env: NodeJS.ProcessEnv = process.env, say: Say = defa
   } else {
     say(`the broker recorded as pid ${state.pid} is no longer running`);
   }
-  clearState();
+  brokerState.clear();
   return true;
 }
 
 export async function status(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const { host, port, address } = brokerAddress(env);
   const reachable = await isReachable(host, port);
-  const state = readState();
+  const state = brokerState.read();
   const owner = state
     ? `started by this project (${state.mode}${state.pid ? `, pid ${state.pid}` : ''}, since ${state.startedAt})`
     : 'not started by this project';
@@ -317,7 +324,7 @@ export async function status(env: NodeJS.ProcessEnv = process.env): Promise<stri
 }
 
 export function logs(follow: boolean): void {
-  const state = readState();
+  const state = brokerState.read();
   if (state?.mode === 'docker') {
     spawnSync('docker', ['compose', 'logs', ...(follow ? ['-f'] : []), 'kafka'], { cwd: ROOT, stdio: 'inherit' });
     return;
@@ -328,7 +335,7 @@ export function logs(follow: boolean): void {
 
 /** The broker the last `up` started, as recorded (undefined when `up` started none). */
 export function startedMode(): BrokerMode | undefined {
-  return readState()?.mode;
+  return brokerState.read()?.mode;
 }
 
 /**

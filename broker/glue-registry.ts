@@ -5,13 +5,12 @@
  * update-analytics would on its first write), and the environment to run with printed. Its schemas live
  * in memory; `npm run registry -- down --glue` stops it by its pid.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CreateRegistryCommand, GetRegistryCommand, GlueClient } from '@aws-sdk/client-glue';
 import { TOPIC_NAMES, topicName } from '../lib/kafka/topics';
 import { ANALYTICS_FACT_AVRO } from '../lib/orders/analytics';
 import { glueSchemaHome } from '../lib/schema-registry/registries';
-import { BrokerError, isOurProcess, isReachable, paths } from './broker';
+import { BrokerError, isOurProcess, isReachable, paths, stateFile } from './broker';
 import { ensureMoto, motoClientConfig, motoEnv, MOTO_SERVER, startMoto } from './moto';
 
 /** moto's own default port. */
@@ -20,13 +19,7 @@ export const GLUE_PORT = 5000;
 export const GLUE_REGISTRY_NAME = 'kafka-serverless';
 const STATE_FILE = join(paths.ROOT, '.cache', 'registry', 'glue.json');
 
-const readPid = (): number | undefined => {
-  try {
-    return (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid?: number }).pid;
-  } catch {
-    return undefined;
-  }
-};
+const motoState = stateFile<{ pid: number; startedAt: string }>(STATE_FILE);
 
 /** The registry in the moto at `endpoint`, created unless it is there; its ARN. */
 export async function ensureGlueRegistry(glue: GlueClient): Promise<string> {
@@ -44,7 +37,7 @@ export async function upGlueRegistry(
   say: (line: string) => void,
 ): Promise<{ env: Record<string, string>; started: boolean }> {
   const endpoint = `http://127.0.0.1:${GLUE_PORT}`;
-  const pid = readPid();
+  const pid = motoState.read()?.pid;
   const ours = isOurProcess(pid, [MOTO_SERVER]);
   if (!ours && (await isReachable('127.0.0.1', GLUE_PORT, 300))) {
     throw new BrokerError(`port ${GLUE_PORT} on 127.0.0.1 is taken by another process`);
@@ -53,8 +46,7 @@ export async function upGlueRegistry(
   else {
     ensureMoto(say);
     const moto = await startMoto(GLUE_PORT, true);
-    mkdirSync(dirname(STATE_FILE), { recursive: true });
-    writeFileSync(STATE_FILE, JSON.stringify({ pid: moto.pid, startedAt: new Date().toISOString() }, null, 2));
+    motoState.write({ pid: moto.pid, startedAt: new Date().toISOString() });
     say(`moto (AWS Glue Schema Registry, in memory) at ${endpoint} (pid ${moto.pid})`);
   }
   const glue = new GlueClient(motoClientConfig({ endpoint }));
@@ -67,8 +59,8 @@ export async function upGlueRegistry(
 
 /** Stop the moto `upGlueRegistry` started, if it runs. */
 export function downGlueRegistry(say: (line: string) => void): void {
-  const pid = readPid();
-  rmSync(STATE_FILE, { force: true });
+  const pid = motoState.read()?.pid;
+  motoState.clear();
   if (!isOurProcess(pid, [MOTO_SERVER])) {
     say('nothing to stop: no Glue registry was started by npm run registry -- up --glue');
     return;

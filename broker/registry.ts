@@ -8,9 +8,18 @@
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError, commandWorks, composeUp, isOurProcess, isReachable, paths, startLocalServer } from './broker';
+import {
+  BrokerError,
+  commandWorks,
+  composeUp,
+  isOurProcess,
+  isReachable,
+  paths,
+  startLocalServer,
+  stateFile,
+} from './broker';
 
 const SOURCE_DIR = join(paths.ROOT, 'registry');
 const STATE_DIR = join(paths.ROOT, '.cache', 'registry');
@@ -78,18 +87,11 @@ export async function startRegistry(options: {
 const isOurRegistry = (pid: number | undefined): boolean => isOurProcess(pid, [BINARY]);
 
 /** What `upRegistry` started: our binary (its pid), or Confluent's in Docker Compose. */
-type RegistryState = { pid?: number; mode?: 'docker' };
+type RegistryState = { pid?: number; mode?: 'docker'; startedAt?: string };
 
-const readState = (): RegistryState => {
-  try {
-    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as RegistryState;
-  } catch {
-    return {};
-  }
-};
-
+const registryState = stateFile<RegistryState>(STATE_FILE);
 const writeState = (state: RegistryState): void =>
-  writeFileSync(STATE_FILE, JSON.stringify({ ...state, startedAt: new Date().toISOString() }, null, 2));
+  registryState.write({ ...state, startedAt: new Date().toISOString() });
 
 /** Go builds our registry; a machine with Docker and no Go runs Confluent's (docker-compose.yml, profile registry). */
 const dockerInsteadOfGo = (): boolean =>
@@ -104,7 +106,7 @@ const dockerInsteadOfGo = (): boolean =>
  */
 export async function upRegistry(say: (line: string) => void): Promise<{ url: string; started: boolean }> {
   const url = `http://127.0.0.1:${REGISTRY_PORT}`;
-  const { pid } = readState();
+  const { pid } = registryState.read() ?? {};
   if (isOurRegistry(pid)) {
     say(`the schema registry is already running at ${url} (pid ${pid})`);
     return { url, started: false };
@@ -129,8 +131,8 @@ export async function upRegistry(say: (line: string) => void): Promise<{ url: st
 
 /** `npm run registry -- down`: stop the registry `up` started, if it runs. */
 export async function downRegistry(say: (line: string) => void): Promise<void> {
-  const { pid, mode } = readState();
-  rmSync(STATE_FILE, { force: true });
+  const { pid, mode } = registryState.read() ?? {};
+  registryState.clear();
   if (mode === 'docker') {
     spawnSync('docker', ['compose', '--profile', 'registry', 'rm', '--stop', '--force', 'schema-registry'], {
       cwd: paths.ROOT,

@@ -11,7 +11,7 @@
  * their own (a temporary folder, free ports). Stopped by its pid, never by name.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BrokerError,
@@ -24,6 +24,7 @@ import {
   runChecked,
   singleNodeProperties,
   startKafkaProcess,
+  stateFile,
   stopJavaBroker,
 } from './broker';
 import { certificateFiles, makeCertificates, type ClientCertificate } from './certificates';
@@ -242,13 +243,7 @@ interface SecureState {
   startedAt: string;
 }
 
-function readSecureState(): SecureState | undefined {
-  try {
-    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as SecureState;
-  } catch {
-    return undefined;
-  }
-}
+const secureState = stateFile<SecureState>(STATE_FILE);
 
 /** How to reach the broker `up --secure` runs, as printed for the user. */
 export function describeSecureBroker(
@@ -282,7 +277,7 @@ async function stillRunning(state: SecureState | undefined): Promise<boolean> {
  * else from the jars. True when this call started it.
  */
 export async function upSecure(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const state = readSecureState();
+  const state = secureState.read();
   const description = {
     scram: `${HOST}:${SECURE_PORTS.scram}`,
     tls: `${HOST}:${SECURE_PORTS.tls}`,
@@ -313,22 +308,22 @@ export async function upSecure(say: (line: string) => void, env: NodeJS.ProcessE
     );
     prepareSecureFiles(STATE_DIR, SECURE_PORTS, SECURE_USER);
     composeUp(COMPOSE_SERVICE, env, 'secure');
-    writeFileSync(STATE_FILE, JSON.stringify({ mode: 'docker', startedAt: new Date().toISOString() }, null, 2));
+    secureState.write({ mode: 'docker', startedAt: new Date().toISOString() });
     say(`ready in ${elapsed()}\n${describeSecureBroker(description)}`);
     return true;
   }
   say(`starting a secured Apache Kafka broker from jars in ${STATE_DIR}`);
   const broker = await startSecureBroker({ dir: STATE_DIR, ports: SECURE_PORTS, user: SECURE_USER, detached: true });
   const record: SecureState = { mode: 'jar', pid: broker.pid, startedAt: new Date().toISOString() };
-  writeFileSync(STATE_FILE, JSON.stringify(record, null, 2));
+  secureState.write(record);
   say(`ready in ${elapsed()} (pid ${broker.pid})\n${describeSecureBroker(broker)}`);
   return true;
 }
 
 /** `npm run broker -- down --secure`: stop the secured broker `up --secure` started, if it runs. */
 export async function downSecure(say: (line: string) => void): Promise<boolean> {
-  const state = readSecureState();
-  rmSync(STATE_FILE, { force: true });
+  const state = secureState.read();
+  secureState.clear();
   if (state?.mode === 'docker') {
     say(`stopping the secured broker (Docker Compose service ${COMPOSE_SERVICE})`);
     spawnSync('docker', ['compose', '--profile', 'secure', 'rm', '--stop', '--force', COMPOSE_SERVICE], {

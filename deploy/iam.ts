@@ -61,6 +61,12 @@ function mappingTarget(mapping: Resource): string | undefined {
 
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 
+/** The ARN of schema `name` (or `*`) in the Glue registry `registryArn`. */
+function glueSchemaArn(registryArn: string, name: string): string {
+  const [, partition, region, account, registry] = GLUE_REGISTRY_ARN.exec(registryArn)!;
+  return `arn:${partition}:glue:${region}:${account}:schema/${registry}/${name}`;
+}
+
 /**
  * What the mappings' schema registries need from the function's role (Lambda reads them with it,
  * docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html): a Glue registry, reading the
@@ -72,10 +78,7 @@ function registryStatements(mappings: Resource[]): Statement[] {
   const secrets = sorted(registries.flatMap((r) => r.secretArns));
   const statements: Statement[] = [];
   if (glue.length > 0) {
-    const schemas = glue.map((arn) => {
-      const [, partition, region, account, name] = GLUE_REGISTRY_ARN.exec(arn)!;
-      return `arn:${partition}:glue:${region}:${account}:schema/${name}/*`;
-    });
+    const schemas = glue.map((arn) => glueSchemaArn(arn, '*'));
     statements.push({ Effect: 'Allow', Action: ['glue:GetRegistry'], Resource: glue });
     statements.push({ Effect: 'Allow', Action: ['glue:GetSchemaVersion'], Resource: [...glue, ...schemas] });
   }
@@ -91,14 +94,15 @@ function registryStatements(mappings: Resource[]): Statement[] {
  * authorizes with its own credentials, not IAM.
  */
 function schemaWriterStatements(schemas: string[], params: DeployParams): Statement[] {
-  const glue = GLUE_REGISTRY_ARN.exec(params.schemaRegistryUrl);
-  if (!glue || schemas.length === 0) return [];
-  const [arn, partition, region, account, registry] = glue;
-  const schemaArns = sorted(schemas).map(
-    (name) => `arn:${partition}:glue:${region}:${account}:schema/${registry}/${name}`,
-  );
+  const registry = params.schemaRegistryUrl;
+  if (!GLUE_REGISTRY_ARN.test(registry) || schemas.length === 0) return [];
+  const schemaArns = sorted(schemas).map((name) => glueSchemaArn(registry, name));
   return [
-    { Effect: 'Allow', Action: ['glue:CreateSchema', 'glue:RegisterSchemaVersion'], Resource: [arn, ...schemaArns] },
+    {
+      Effect: 'Allow',
+      Action: ['glue:CreateSchema', 'glue:RegisterSchemaVersion'],
+      Resource: [registry, ...schemaArns],
+    },
   ];
 }
 

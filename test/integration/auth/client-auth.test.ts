@@ -85,6 +85,16 @@ async function connectError(kafka: KafkaClient): Promise<Error | undefined> {
 
 const noRetry = { retry: { retries: 0 } };
 
+/** The functions' environment for SCRAM-SHA-512 over TLS to the test broker, with `password`. */
+const scramEnv = (password: string) => ({
+  KAFKA_BROKERS: broker.scram,
+  KAFKA_AUTH: 'scram',
+  KAFKA_SASL_USERNAME: broker.user.username,
+  KAFKA_SASL_PASSWORD: password,
+  KAFKA_SSL: 'true',
+  KAFKA_SSL_CA_FILE: broker.caFile,
+});
+
 /** The end offsets of the test topic, read over the plaintext listener. */
 async function plaintextOffsets(): Promise<string[]> {
   const admin = new Kafka({ clientId: 'auth-check', brokers: [broker.plaintext], logLevel: logLevel.NOTHING }).admin();
@@ -114,27 +124,13 @@ describe('client factory over TLS (a private CA, as a self-managed cluster; MSK 
 
 describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
   it('publishes and consumes with the credentials from KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD', async () => {
-    const config = loadConfig({
-      KAFKA_BROKERS: broker.scram,
-      KAFKA_AUTH: 'scram',
-      KAFKA_SASL_USERNAME: broker.user.username,
-      KAFKA_SASL_PASSWORD: broker.user.password,
-      KAFKA_SSL: 'true',
-      KAFKA_SSL_CA_FILE: broker.caFile,
-    });
+    const config = loadConfig(scramEnv(broker.user.password));
 
     expect(await roundTrip(createKafka({ config, logger }), 'over-scram')).toContain('over-scram');
   });
 
   it('a wrong password is an authentication error, not a hang', async () => {
-    const config = loadConfig({
-      KAFKA_BROKERS: broker.scram,
-      KAFKA_AUTH: 'scram',
-      KAFKA_SASL_USERNAME: broker.user.username,
-      KAFKA_SASL_PASSWORD: 'wrong',
-      KAFKA_SSL: 'true',
-      KAFKA_SSL_CA_FILE: broker.caFile,
-    });
+    const config = loadConfig(scramEnv('wrong'));
 
     const error = await connectError(createKafka({ config, logger, overrides: noRetry }));
 
@@ -151,15 +147,7 @@ describe('client factory with SCRAM-SHA-512 over TLS (MSK port 9096)', () => {
       },
     });
     const rt = createRuntime({
-      env: {
-        KAFKA_BROKERS: broker.scram,
-        KAFKA_AUTH: 'scram',
-        KAFKA_SASL_USERNAME: broker.user.username,
-        KAFKA_SASL_PASSWORD: 'wrong',
-        KAFKA_SSL: 'true',
-        KAFKA_SSL_CA_FILE: broker.caFile,
-        PUBLISH_TIMEOUT_MS: '10000',
-      },
+      env: { ...scramEnv('wrong'), PUBLISH_TIMEOUT_MS: '10000' },
       logger: createLogger({ destination, level: 'info' }),
     });
     const before = await plaintextOffsets();
